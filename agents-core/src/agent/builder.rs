@@ -1,0 +1,240 @@
+use std::any::TypeId;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use super::handoff::{HandoffEntry, convert};
+use super::output::OutputSpec;
+use super::{Agent, AgentCore, AgentError, Handoff, Instructions, ToolUseBehavior};
+use crate::model::{BoxFuture, ModelSettings};
+use crate::run::RunContext;
+use crate::tool::{DynTool, Tool};
+
+/// Builds an [`Agent`]. Created by [`Agent::builder`].
+///
+/// ```
+/// use agents_core::prelude::*;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Receipt { order_id: String, refunded_cents: u32 }
+///
+/// struct Shop { currency: &'static str }
+///
+/// let billing = Agent::<Shop>::builder("Billing")
+///     .instructions_fn(|ctx: &RunContext<Shop>| format!("Amounts are in {}.", ctx.currency))
+///     .handoff_description("Refunds and invoices.")
+///     .output_type::<Receipt>()
+///     .model_settings(ModelSettings::new().temperature(0.2))
+///     .build()?;
+/// assert!(billing.output_schema().is_some());
+/// # Ok::<(), agents_core::AgentError>(())
+/// ```
+pub struct AgentBuilder<Ctx, Out> {
+    name: String,
+    handoff_description: Option<String>,
+    instructions: Instructions<Ctx>,
+    tools: Vec<Arc<dyn DynTool<Ctx>>>,
+    handoffs: Vec<HandoffEntry<Ctx>>,
+    output: OutputSpec,
+    model_settings: ModelSettings,
+    tool_use_behavior: ToolUseBehavior,
+    errors: Vec<AgentError>,
+    _out: PhantomData<fn() -> Out>,
+}
+
+impl<Ctx, Out> fmt::Debug for AgentBuilder<Ctx, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentBuilder")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
+    pub(super) fn new(name: String) -> Self {
+        AgentBuilder {
+            name,
+            handoff_description: None,
+            instructions: Instructions::None,
+            tools: Vec::new(),
+            handoffs: Vec::new(),
+            output: OutputSpec::text(),
+            model_settings: ModelSettings::default(),
+            tool_use_behavior: ToolUseBehavior::default(),
+            errors: Vec::new(),
+            _out: PhantomData,
+        }
+    }
+}
+
+impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
+    /// Fixed instructions (the system/developer message).
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Instructions::Static(Arc::from(instructions.into()));
+        self
+    }
+
+    /// Instructions computed from the run context before each model call.
+    pub fn instructions_fn(
+        mut self,
+        f: impl Fn(&RunContext<Ctx>) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.instructions = Instructions::Dynamic(Arc::new(move |ctx| {
+            let text = f(ctx);
+            Box::pin(async move { text })
+        }));
+        self
+    }
+
+    /// Instructions computed asynchronously from the run context before each
+    /// model call.
+    pub fn instructions_async(
+        mut self,
+        f: impl for<'a> Fn(&'a RunContext<Ctx>) -> BoxFuture<'a, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.instructions = Instructions::Dynamic(Arc::new(f));
+        self
+    }
+
+    /// Adds a tool.
+    pub fn tool(mut self, tool: impl Tool<Ctx>) -> Self {
+        self.tools.push(Arc::new(tool));
+        self
+    }
+
+    /// Adds an already shared tool.
+    pub fn tool_arc(mut self, tool: Arc<dyn DynTool<Ctx>>) -> Self {
+        self.tools.push(tool);
+        self
+    }
+
+    /// Adds a handoff: an `&Agent` whose output converts into `Out`, or a
+    /// configured [`Handoff`].
+    pub fn handoff(mut self, handoff: impl Into<Handoff<Ctx, Out>>) -> Self {
+        self.handoffs.push(handoff.into().entry);
+        self
+    }
+
+    /// The description other agents' models see for a handoff to this agent.
+    pub fn handoff_description(mut self, description: impl Into<String>) -> Self {
+        self.handoff_description = Some(description.into());
+        self
+    }
+
+    /// Model settings for this agent's calls; a run's settings override them
+    /// field by field.
+    pub fn model_settings(mut self, settings: ModelSettings) -> Self {
+        self.model_settings = settings;
+        self
+    }
+
+    /// What happens after tools ran; default [`ToolUseBehavior::RunLlmAgain`].
+    pub fn tool_use_behavior(mut self, behavior: ToolUseBehavior) -> Self {
+        self.tool_use_behavior = behavior;
+        self
+    }
+
+    /// Structured output: the model answers with JSON following `T`'s schema
+    /// and the final output is parsed into `T`. `String` means plain text.
+    ///
+    /// Call it before adding handoffs: a handoff's output conversion is
+    /// checked against the output type in force when it was added, and
+    /// [`build`](Self::build) fails with
+    /// [`AgentError::HandoffBeforeOutputType`] otherwise.
+    pub fn output_type<T: DeserializeOwned + JsonSchema + Send + 'static>(
+        self,
+    ) -> AgentBuilder<Ctx, T> {
+        let mut errors = self.errors;
+        let mut handoffs = self.handoffs;
+        for handoff in &mut handoffs {
+            if handoff.target_output == TypeId::of::<T>() {
+                handoff.convert.clear();
+            } else {
+                errors.push(AgentError::HandoffBeforeOutputType {
+                    agent: self.name.clone(),
+                    target: handoff.target.name.to_string(),
+                });
+            }
+        }
+        AgentBuilder {
+            name: self.name,
+            handoff_description: self.handoff_description,
+            instructions: self.instructions,
+            tools: self.tools,
+            handoffs,
+            output: OutputSpec::structured::<T>(),
+            model_settings: self.model_settings,
+            tool_use_behavior: self.tool_use_behavior,
+            errors,
+            _out: PhantomData,
+        }
+    }
+
+    /// Converts the agent's final output into `O2` with `Into`, so it can be
+    /// the target of a handoff from an agent whose output type is `O2` (for
+    /// example a text agent in a desk whose reply type is an enum with
+    /// `From<String>`). The model still answers in the agent's own output
+    /// type; handoffs added earlier are converted too.
+    pub fn convert_output<O2: Send + 'static>(self) -> AgentBuilder<Ctx, O2>
+    where
+        Out: Into<O2>,
+    {
+        let mut handoffs = self.handoffs;
+        for handoff in &mut handoffs {
+            handoff.convert.push(convert::<Out, O2>);
+        }
+        let mut output = self.output;
+        output.conversions.push(convert::<Out, O2>);
+        output.out_type_id = TypeId::of::<O2>();
+        AgentBuilder {
+            name: self.name,
+            handoff_description: self.handoff_description,
+            instructions: self.instructions,
+            tools: self.tools,
+            handoffs,
+            output,
+            model_settings: self.model_settings,
+            tool_use_behavior: self.tool_use_behavior,
+            errors: self.errors,
+            _out: PhantomData,
+        }
+    }
+
+    /// The agent.
+    ///
+    /// # Errors
+    /// [`AgentError::EmptyName`], [`AgentError::DuplicateToolName`] when two
+    /// tools or handoffs share a name, [`AgentError::HandoffBeforeOutputType`].
+    pub fn build(mut self) -> Result<Agent<Ctx, Out>, AgentError> {
+        if self.name.trim().is_empty() {
+            return Err(AgentError::EmptyName);
+        }
+        if !self.errors.is_empty() {
+            return Err(self.errors.swap_remove(0));
+        }
+        let mut definitions: Vec<_> = self.tools.iter().map(|t| t.dyn_definition()).collect();
+        definitions.extend(self.handoffs.iter().map(HandoffEntry::definition));
+        for (i, definition) in definitions.iter().enumerate() {
+            if definitions[..i].iter().any(|d| d.name == definition.name) {
+                return Err(AgentError::DuplicateToolName {
+                    agent: self.name,
+                    name: definition.name.clone(),
+                });
+            }
+        }
+        Ok(Agent::from_core(Arc::new(AgentCore {
+            name: Arc::from(self.name),
+            handoff_description: self.handoff_description,
+            instructions: self.instructions,
+            tools: self.tools,
+            handoffs: self.handoffs,
+            tool_definitions: definitions.into(),
+            output: self.output,
+            model_settings: self.model_settings,
+            tool_use_behavior: self.tool_use_behavior,
+        })))
+    }
+}

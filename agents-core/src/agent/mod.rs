@@ -1,0 +1,206 @@
+//! Agents: instructions, tools, handoffs and an output type.
+//!
+//! [`Agent<Ctx, Out>`] is a cheap handle (one `Arc`) built with
+//! [`Agent::builder`]. `Ctx` is the run context type every tool and handoff
+//! target shares; `Out` is the type of the run's final output.
+
+mod builder;
+pub(crate) mod handoff;
+mod instructions;
+pub(crate) mod output;
+
+use std::any::TypeId;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+pub use builder::AgentBuilder;
+pub use handoff::{Handoff, HandoffInputFilter, handoff_tool_name, remove_tool_items};
+pub use instructions::{Instructions, InstructionsFn};
+
+pub(crate) use handoff::HandoffEntry;
+pub(crate) use output::OutputSpec;
+
+use crate::model::{ModelSettings, OutputSchema};
+use crate::tool::{DynTool, ToolDefinition};
+
+/// What the runner does after the agent's tools ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolUseBehavior {
+    /// Send the tool outputs to the model and call it again (default).
+    #[default]
+    RunLlmAgain,
+    /// The output of the first tool called in a turn is the final output.
+    StopOnFirstTool,
+    /// If a tool with one of these names is called, its output is the final
+    /// output; other tools go back to the model.
+    StopAtTools(Vec<String>),
+}
+
+/// Why an agent could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    /// Two tools or handoffs of the agent share a name; the model could not
+    /// tell them apart.
+    #[error("agent `{agent}` has two tools named `{name}`; rename one of them")]
+    DuplicateToolName {
+        /// The agent's name.
+        agent: String,
+        /// The shared name.
+        name: String,
+    },
+    /// A handoff was added before [`AgentBuilder::output_type`] changed the
+    /// output type, and the target's output type is not the new one.
+    #[error(
+        "agent `{agent}`: the handoff to `{target}` was added before `output_type` changed the output type; call `output_type` before adding handoffs"
+    )]
+    HandoffBeforeOutputType {
+        /// The agent's name.
+        agent: String,
+        /// The handoff target's name.
+        target: String,
+    },
+    /// The agent's name is empty.
+    #[error("an agent's name must not be empty")]
+    EmptyName,
+}
+
+/// The untyped part of an agent, shared by every handle and handoff.
+pub(crate) struct AgentCore<Ctx> {
+    pub(crate) name: Arc<str>,
+    pub(crate) handoff_description: Option<String>,
+    pub(crate) instructions: Instructions<Ctx>,
+    pub(crate) tools: Vec<Arc<dyn DynTool<Ctx>>>,
+    pub(crate) handoffs: Vec<HandoffEntry<Ctx>>,
+    /// Function tools first, then handoff tools, in the order added.
+    pub(crate) tool_definitions: Arc<[ToolDefinition]>,
+    pub(crate) output: OutputSpec,
+    pub(crate) model_settings: ModelSettings,
+    pub(crate) tool_use_behavior: ToolUseBehavior,
+}
+
+impl<Ctx> AgentCore<Ctx> {
+    pub(crate) fn tool(&self, name: &str) -> Option<&Arc<dyn DynTool<Ctx>>> {
+        self.tool_definitions
+            .iter()
+            .take(self.tools.len())
+            .position(|definition| definition.name == name)
+            .map(|index| &self.tools[index])
+    }
+
+    pub(crate) fn handoff(&self, name: &str) -> Option<&HandoffEntry<Ctx>> {
+        self.handoffs.iter().find(|h| h.tool_name == name)
+    }
+}
+
+/// An agent whose tools and handoffs run with context `Ctx` and whose final
+/// output is an `Out`.
+///
+/// Cloning is one reference count. Built with [`Agent::builder`].
+pub struct Agent<Ctx, Out = String> {
+    pub(crate) core: Arc<AgentCore<Ctx>>,
+    _out: PhantomData<fn() -> Out>,
+}
+
+impl<Ctx, Out> Clone for Agent<Ctx, Out> {
+    fn clone(&self) -> Self {
+        Agent {
+            core: Arc::clone(&self.core),
+            _out: PhantomData,
+        }
+    }
+}
+
+impl<Ctx, Out> fmt::Debug for Agent<Ctx, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Agent")
+            .field("name", &self.core.name)
+            .field(
+                "tools",
+                &self
+                    .core
+                    .tool_definitions
+                    .iter()
+                    .map(|t| &t.name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("output", &self.core.output.type_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx: Send + Sync + 'static> Agent<Ctx, String> {
+    /// A builder for an agent called `name` with plain text output.
+    /// [`AgentBuilder::output_type`] switches to structured output.
+    pub fn builder(name: impl Into<String>) -> AgentBuilder<Ctx, String> {
+        AgentBuilder::new(name.into())
+    }
+}
+
+impl<Ctx, Out> Agent<Ctx, Out> {
+    pub(crate) fn from_core(core: Arc<AgentCore<Ctx>>) -> Self {
+        Agent {
+            core,
+            _out: PhantomData,
+        }
+    }
+
+    /// The agent's name.
+    pub fn name(&self) -> &str {
+        &self.core.name
+    }
+
+    /// The description other agents' models see for a handoff to this agent.
+    pub fn handoff_description(&self) -> Option<&str> {
+        self.core.handoff_description.as_deref()
+    }
+
+    /// Every tool definition the model sees: function tools, then handoffs.
+    pub fn tool_definitions(&self) -> &[ToolDefinition] {
+        &self.core.tool_definitions
+    }
+
+    /// The JSON schema of the structured output, or `None` for text output.
+    pub fn output_schema(&self) -> Option<&OutputSchema> {
+        self.core.output.schema.as_deref()
+    }
+
+    /// The agent's model settings.
+    pub fn model_settings(&self) -> &ModelSettings {
+        &self.core.model_settings
+    }
+
+    /// The agent's tool-use behaviour.
+    pub fn tool_use_behavior(&self) -> &ToolUseBehavior {
+        &self.core.tool_use_behavior
+    }
+
+    pub(crate) fn output_type_id(&self) -> TypeId {
+        self.core.output.out_type_id
+    }
+}
+
+/// Anything the runner can run as an agent: an [`Agent`] value, or a type
+/// declared with `#[agent]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an agent for context `{Ctx}`",
+    label = "not an agent with context `{Ctx}`",
+    note = "build one with `Agent::builder`, or declare a struct with `#[agent(context = ...)]`"
+)]
+pub trait AsAgent<Ctx> {
+    /// The agent's final output type.
+    type Output;
+
+    /// The agent value (a cheap handle).
+    fn as_agent(&self) -> Agent<Ctx, Self::Output>;
+}
+
+impl<Ctx, Out> AsAgent<Ctx> for Agent<Ctx, Out> {
+    type Output = Out;
+
+    fn as_agent(&self) -> Agent<Ctx, Out> {
+        self.clone()
+    }
+}

@@ -1,0 +1,98 @@
+//! # agents
+//!
+//! A framework for LLM agents in which the wiring is checked by the compiler.
+//! Plain Rust functions become tools, agents carry their tools, handoffs and
+//! output type in their types, and a [`Runner`] drives the model ↔ tool loop
+//! with a typed context. Every run is testable offline with the scripted
+//! mock model of `agents-testing`.
+//!
+//! ```
+//! use agents_core::prelude::*;
+//! use agents_testing::{MockModel, Step, call};
+//! use serde_json::json;
+//!
+//! /// The shop the agents work for: the run context.
+//! struct Shop { refunds_allowed: bool }
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct OrderArgs { order_id: String }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let lookup = FunctionTool::new("lookup_order", "Look up an order by id.", |args: OrderArgs| async move {
+//!     Ok::<_, String>(format!("order {} was charged twice", args.order_id))
+//! });
+//! let billing = Agent::<Shop>::builder("Billing")
+//!     .instructions_fn(|ctx: &RunContext<Shop>| format!("Refunds allowed: {}", ctx.refunds_allowed))
+//!     .build()?;
+//! let triage = Agent::<Shop>::builder("Triage")
+//!     .instructions("Route the customer.")
+//!     .tool(lookup)
+//!     .handoff(&billing)
+//!     .build()?;
+//!
+//! // Script the model: a tool call, a handoff, an answer.
+//! let model = MockModel::script([
+//!     Step::tool_calls([call("lookup_order", json!({"order_id": "A-1001"}))]),
+//!     Step::handoff("Billing"),
+//!     Step::text("Refunded the duplicate charge on A-1001."),
+//! ]);
+//! let runner = Runner::new(model.clone());
+//! let result = runner.run(&triage, Shop { refunds_allowed: true }, "I was charged twice").await?;
+//!
+//! assert_eq!(result.final_output, "Refunded the duplicate charge on A-1001.");
+//! assert_eq!(&*result.last_agent, "Billing");
+//! model.assert_complete();
+//! # Ok(()) }
+//! ```
+//!
+//! ## Map of the crate
+//!
+//! - [`item`]: conversation items ([`Item`]), shared by `Arc`.
+//! - [`model`]: the [`Model`] trait, requests, responses, streaming events,
+//!   [`ModelSettings`].
+//! - [`tool`]: the [`Tool`] trait and [`FunctionTool`].
+//! - [`agent`]: [`Agent`], its builder, [`Handoff`]s.
+//! - [`run`]: [`Runner`], [`RunConfig`], [`RunContext`], [`RunResult`],
+//!   [`RunError`].
+//! - [`schema`]: JSON schemas from Rust types.
+
+pub mod agent;
+pub mod item;
+pub mod model;
+pub mod run;
+pub mod schema;
+pub mod tool;
+pub mod usage;
+
+pub use agent::{
+    Agent, AgentBuilder, AgentError, AsAgent, Handoff, ToolUseBehavior, handoff_tool_name,
+    remove_tool_items,
+};
+pub use item::{HandoffOutput, Item, RunItem, ToolCall, ToolOutput};
+pub use model::{Model, ModelError, ModelRequest, ModelResponse, ModelSettings, ToolChoice};
+pub use run::{
+    PartialRun, Run, RunConfig, RunContext, RunError, RunInput, RunResult, Runner, ToolErrorPolicy,
+    ToolFailure,
+};
+pub use tool::{FunctionTool, Tool, ToolDefinition, ToolError};
+pub use usage::Usage;
+
+/// The names most programs need: `use agents_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::agent::{
+        Agent, AgentBuilder, AsAgent, Handoff, ToolUseBehavior, remove_tool_items,
+    };
+    pub use crate::item::Item;
+    pub use crate::model::{Model, ModelSettings, ToolChoice};
+    pub use crate::run::{RunConfig, RunContext, RunError, RunResult, Runner, ToolErrorPolicy};
+    pub use crate::tool::{FunctionTool, Tool, ToolError};
+    pub use crate::usage::Usage;
+}
+
+/// Paths the macros' generated code uses. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+}

@@ -1,0 +1,78 @@
+use std::time::Duration;
+
+/// Why a model call failed.
+///
+/// One variant per thing a caller handles differently: fix credentials, back
+/// off, fix the request, retry later, raise a timeout, report a provider bug.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The provider rejected the credentials (HTTP 401/403).
+    #[error("authentication failed: {message}")]
+    Auth {
+        /// The provider's message.
+        message: String,
+    },
+    /// The provider is rate limiting (HTTP 429).
+    #[error("rate limited: {message}")]
+    RateLimited {
+        /// The provider's message.
+        message: String,
+        /// How long the provider asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The provider rejected the request as malformed (HTTP 400, 404, 422).
+    #[error("bad request (HTTP {status}): {message}")]
+    BadRequest {
+        /// HTTP status code.
+        status: u16,
+        /// The provider's message.
+        message: String,
+    },
+    /// The provider failed (HTTP 5xx).
+    #[error("server error (HTTP {status}): {message}")]
+    Server {
+        /// HTTP status code.
+        status: u16,
+        /// The provider's message.
+        message: String,
+    },
+    /// The connection failed before a response arrived.
+    #[error("connection failed: {message}")]
+    Connection {
+        /// What failed.
+        message: String,
+    },
+    /// The call took longer than its timeout.
+    #[error("model call timed out after {0:?}")]
+    Timeout(Duration),
+    /// The response could not be decoded: malformed JSON, a truncated
+    /// stream, an item of an unknown shape.
+    #[error("undecodable model response: {message}")]
+    Decode {
+        /// What was wrong with the response.
+        message: String,
+    },
+    /// Any other failure, e.g. a test double called more often than scripted.
+    #[error("{message}")]
+    Other {
+        /// What happened.
+        message: String,
+    },
+}
+
+impl ModelError {
+    /// An [`Other`](ModelError::Other) error with the given message.
+    pub fn other(message: impl Into<String>) -> Self {
+        ModelError::Other {
+            message: message.into(),
+        }
+    }
+
+    /// A [`Decode`](ModelError::Decode) error with the given message.
+    pub fn decode(message: impl Into<String>) -> Self {
+        ModelError::Decode {
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+use std::sync::Arc;
+
+use super::{ModelError, ModelResponse};
+use crate::item::{Item, ToolCall};
+use crate::usage::Usage;
+
+/// One event of a streamed model call.
+///
+/// A stream is a sequence of deltas and complete items ending with
+/// [`Completed`](ModelStreamEvent::Completed). A producer sends each output
+/// item either as deltas (text, tool call) or as one
+/// [`ItemDone`](ModelStreamEvent::ItemDone), never both.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ModelStreamEvent {
+    /// A piece of assistant message text. Consecutive deltas form one message.
+    TextDelta(String),
+    /// A tool call begins. `index` identifies it among this response's calls.
+    ToolCallStarted {
+        /// Position of the call in the response (provider numbering).
+        index: usize,
+        /// The call's id.
+        call_id: String,
+        /// The tool's name.
+        name: String,
+    },
+    /// A piece of a tool call's JSON arguments.
+    ToolCallArgumentsDelta {
+        /// The `index` given by [`ToolCallStarted`](ModelStreamEvent::ToolCallStarted).
+        index: usize,
+        /// The next characters of the arguments.
+        delta: String,
+    },
+    /// A complete output item that was not streamed as deltas.
+    ItemDone(Item),
+    /// Token usage of the call.
+    Usage(Usage),
+    /// The response is complete. Always the last event.
+    Completed {
+        /// The provider's response id, if any.
+        response_id: Option<String>,
+    },
+}
+
+impl ModelStreamEvent {
+    /// The events that stream `response`: message text as one delta per
+    /// message, tool calls as a start and one arguments delta, other items as
+    /// [`ItemDone`](ModelStreamEvent::ItemDone), then usage and completion.
+    pub fn from_response(response: ModelResponse) -> Vec<ModelStreamEvent> {
+        let mut events = Vec::with_capacity(response.output.len() * 2 + 2);
+        let mut index = 0;
+        let mut last_was_text = false;
+        for item in response.output {
+            match &*item {
+                // Two adjacent messages would merge into one; keep them apart.
+                Item::AssistantMessage { content } if !last_was_text => {
+                    events.push(ModelStreamEvent::TextDelta(content.clone()));
+                    last_was_text = true;
+                    continue;
+                }
+                Item::ToolCall(call) => {
+                    events.push(ModelStreamEvent::ToolCallStarted {
+                        index,
+                        call_id: call.call_id.clone(),
+                        name: call.name.clone(),
+                    });
+                    events.push(ModelStreamEvent::ToolCallArgumentsDelta {
+                        index,
+                        delta: call.arguments.clone(),
+                    });
+                    index += 1;
+                }
+                other => events.push(ModelStreamEvent::ItemDone(other.clone())),
+            }
+            last_was_text = false;
+        }
+        events.push(ModelStreamEvent::Usage(response.usage));
+        events.push(ModelStreamEvent::Completed {
+            response_id: response.response_id,
+        });
+        events
+    }
+}
+
+enum Slot {
+    Text(String),
+    Call {
+        index: usize,
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    Done(Item),
+}
+
+/// Rebuilds a [`ModelResponse`] from [`ModelStreamEvent`]s.
+///
+/// Items keep the order in which they first appeared in the stream.
+#[derive(Default)]
+pub struct ResponseAssembler {
+    slots: Vec<Slot>,
+    usage: Usage,
+    completed: Option<Option<String>>,
+}
+
+impl std::fmt::Debug for ResponseAssembler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseAssembler")
+            .field("items", &self.slots.len())
+            .field("completed", &self.completed.is_some())
+            .finish()
+    }
+}
+
+impl ResponseAssembler {
+    /// An empty assembler.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one event.
+    ///
+    /// # Errors
+    /// [`ModelError::Decode`] for an event after `Completed`, or an arguments
+    /// delta for a tool call that never started.
+    pub fn push(&mut self, event: ModelStreamEvent) -> Result<(), ModelError> {
+        if self.completed.is_some() {
+            return Err(ModelError::decode("stream event after completion"));
+        }
+        match event {
+            ModelStreamEvent::TextDelta(delta) => match self.slots.last_mut() {
+                Some(Slot::Text(text)) => text.push_str(&delta),
+                _ => self.slots.push(Slot::Text(delta)),
+            },
+            ModelStreamEvent::ToolCallStarted {
+                index,
+                call_id,
+                name,
+            } => self.slots.push(Slot::Call {
+                index,
+                call_id,
+                name,
+                arguments: String::new(),
+            }),
+            ModelStreamEvent::ToolCallArgumentsDelta { index, delta } => {
+                let slot = self.slots.iter_mut().rev().find_map(|slot| match slot {
+                    Slot::Call {
+                        index: i,
+                        arguments,
+                        ..
+                    } if *i == index => Some(arguments),
+                    _ => None,
+                });
+                match slot {
+                    Some(arguments) => arguments.push_str(&delta),
+                    None => {
+                        return Err(ModelError::decode(format!(
+                            "arguments delta for tool call #{index}, which never started"
+                        )));
+                    }
+                }
+            }
+            ModelStreamEvent::ItemDone(item) => self.slots.push(Slot::Done(item)),
+            ModelStreamEvent::Usage(usage) => self.usage += usage,
+            ModelStreamEvent::Completed { response_id } => self.completed = Some(response_id),
+        }
+        Ok(())
+    }
+
+    /// The assembled response.
+    ///
+    /// # Errors
+    /// [`ModelError::Decode`] when the stream ended without `Completed` (a
+    /// truncated stream): a partial item is never returned as complete.
+    pub fn finish(self) -> Result<ModelResponse, ModelError> {
+        let Some(response_id) = self.completed else {
+            return Err(ModelError::decode(
+                "stream ended before the response completed",
+            ));
+        };
+        let output = self
+            .slots
+            .into_iter()
+            .map(|slot| {
+                Arc::new(match slot {
+                    Slot::Text(content) => Item::AssistantMessage { content },
+                    Slot::Call {
+                        call_id,
+                        name,
+                        arguments,
+                        ..
+                    } => Item::ToolCall(ToolCall {
+                        call_id,
+                        name,
+                        arguments,
+                    }),
+                    Slot::Done(item) => item,
+                })
+            })
+            .collect();
+        Ok(ModelResponse {
+            output,
+            usage: self.usage,
+            response_id,
+        })
+    }
+}

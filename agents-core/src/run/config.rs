@@ -1,0 +1,116 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::context::Metadata;
+use crate::model::ModelSettings;
+
+/// What the runner does when a tool call cannot produce an output: the tool
+/// is unknown, its arguments do not decode, it fails, panics or times out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolErrorPolicy {
+    /// Send an error output to the model and go on (default), so the model
+    /// can correct itself.
+    #[default]
+    SendToModel,
+    /// End the run with [`RunError::Tool`](super::RunError::Tool).
+    FailRun,
+}
+
+/// Limits and options of a run.
+///
+/// A [`Runner`](super::Runner) holds one; each run starts from it and may
+/// override any field ([`Run`](super::Run)'s setters). Every limit always
+/// applies: there is no "unlimited".
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RunConfig {
+    /// Maximum number of turns (model calls). Default 10.
+    pub max_turns: u32,
+    /// Wall-clock limit for the whole run. Default 10 minutes.
+    pub timeout: Duration,
+    /// Limit for one model call. Default 2 minutes.
+    pub model_call_timeout: Duration,
+    /// Limit for one tool call. Default 1 minute.
+    pub tool_timeout: Duration,
+    /// What a failing tool call does. Default: tell the model.
+    pub tool_error_policy: ToolErrorPolicy,
+    /// The run id; `None` generates a fresh one per run (`run_` + 16 hex
+    /// digits).
+    pub run_id: Option<Arc<str>>,
+    /// Free-form metadata, visible to tools through the run context.
+    pub metadata: Arc<Metadata>,
+    /// Model settings that override every agent's, field by field.
+    pub model_settings: ModelSettings,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            max_turns: 10,
+            timeout: Duration::from_secs(600),
+            model_call_timeout: Duration::from_secs(120),
+            tool_timeout: Duration::from_secs(60),
+            tool_error_policy: ToolErrorPolicy::SendToModel,
+            run_id: None,
+            metadata: Arc::default(),
+            model_settings: ModelSettings::default(),
+        }
+    }
+}
+
+impl RunConfig {
+    /// The defaults: 10 turns, 10 minutes, 2 minutes per model call, 1
+    /// minute per tool call, tool errors sent to the model.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the maximum number of turns.
+    pub fn max_turns(mut self, max_turns: u32) -> Self {
+        self.max_turns = max_turns;
+        self
+    }
+
+    /// Sets the wall-clock limit of the run.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the limit of one model call.
+    pub fn model_call_timeout(mut self, timeout: Duration) -> Self {
+        self.model_call_timeout = timeout;
+        self
+    }
+
+    /// Sets the limit of one tool call.
+    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
+        self.tool_timeout = timeout;
+        self
+    }
+
+    /// Sets the tool error policy.
+    pub fn tool_error_policy(mut self, policy: ToolErrorPolicy) -> Self {
+        self.tool_error_policy = policy;
+        self
+    }
+
+    /// Sets the run id.
+    pub fn run_id(mut self, run_id: impl Into<Arc<str>>) -> Self {
+        self.run_id = Some(run_id.into());
+        self
+    }
+
+    /// Adds one metadata entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        Arc::make_mut(&mut self.metadata).insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the model settings that override every agent's.
+    pub fn model_settings(mut self, settings: ModelSettings) -> Self {
+        self.model_settings = settings;
+        self
+    }
+}

@@ -1,0 +1,93 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::usage::Usage;
+
+/// Free-form run metadata: string keys, JSON values.
+pub type Metadata = BTreeMap<String, serde_json::Value>;
+
+/// What tools, instructions and hooks see of a run: the user's context plus
+/// the run's id, metadata, usage so far and current agent.
+///
+/// Dereferences to the user's context, so `ctx.orders` reads a field of
+/// `Ctx` directly.
+pub struct RunContext<Ctx> {
+    pub(crate) context: Ctx,
+    pub(crate) run_id: Arc<str>,
+    pub(crate) metadata: Arc<Metadata>,
+    pub(crate) usage: Usage,
+    pub(crate) agent: Arc<str>,
+    pub(crate) turn: u32,
+}
+
+impl<Ctx> RunContext<Ctx> {
+    /// A context outside any run, for calling tools directly in unit tests:
+    /// run id `"test"`, no metadata, zero usage, agent `"test"`, turn 0.
+    pub fn new(context: Ctx) -> Self {
+        RunContext {
+            context,
+            run_id: Arc::from("test"),
+            metadata: Arc::default(),
+            usage: Usage::default(),
+            agent: Arc::from("test"),
+            turn: 0,
+        }
+    }
+
+    /// The user's context.
+    pub fn context(&self) -> &Ctx {
+        &self.context
+    }
+
+    /// The run's id (given in the run configuration, or generated).
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The run's metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// Usage summed over the model calls made so far.
+    pub fn usage(&self) -> Usage {
+        self.usage
+    }
+
+    /// Name of the agent currently running.
+    pub fn agent_name(&self) -> &str {
+        &self.agent
+    }
+
+    /// The current turn, counting from 1 (0 before the first model call).
+    pub fn turn(&self) -> u32 {
+        self.turn
+    }
+
+    /// Gives back the user's context.
+    pub fn into_context(self) -> Ctx {
+        self.context
+    }
+}
+
+impl<Ctx> Deref for RunContext<Ctx> {
+    type Target = Ctx;
+
+    fn deref(&self) -> &Ctx {
+        &self.context
+    }
+}
+
+impl<Ctx: fmt::Debug> fmt::Debug for RunContext<Ctx> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunContext")
+            .field("context", &self.context)
+            .field("run_id", &self.run_id)
+            .field("agent", &self.agent)
+            .field("turn", &self.turn)
+            .field("usage", &self.usage)
+            .finish_non_exhaustive()
+    }
+}

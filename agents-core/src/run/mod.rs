@@ -1,0 +1,242 @@
+//! Running agents: the [`Runner`], its configuration, and what a run returns.
+//!
+//! A run is a loop of turns. One turn is one model call; inside a turn the
+//! order is fixed: call the model → append its items → resolve a handoff
+//! (the first handoff call wins, later ones get an error output) → run the
+//! tool calls concurrently, recording their outputs in call order → if the
+//! model answered without tool calls, its last message is the final output.
+//! Limits (turns, wall-clock, per model call, per tool) always apply.
+
+mod config;
+mod context;
+mod error;
+mod input;
+mod result;
+mod tools;
+mod turn;
+
+use std::fmt;
+use std::future::IntoFuture;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{RunConfig, ToolErrorPolicy};
+pub use context::{Metadata, RunContext};
+pub use error::{RunError, ToolFailure};
+pub use input::RunInput;
+pub use result::{PartialRun, RunResult};
+/// Cancels a run from another task; see [`Run::cancellation_token`].
+pub use tokio_util::sync::CancellationToken;
+
+use crate::agent::{Agent, AsAgent};
+use crate::model::{BoxFuture, Model, ModelSettings};
+
+/// Drives agents: calls the model, runs tools, follows handoffs.
+///
+/// `Clone + Send + Sync`: one runner serves any number of concurrent runs,
+/// each owning its own state. `Ctx` is the run context type, usually
+/// inferred from the first [`run`](Runner::run).
+///
+/// ```
+/// use agents_core::prelude::*;
+/// use agents_testing::{MockModel, Step};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let model = MockModel::script([Step::text("Hello!")]);
+/// let agent: Agent<()> = Agent::builder("Greeter").instructions("Greet the user.").build()?;
+/// let runner = Runner::new(model.clone()).with_config(RunConfig::new().max_turns(3));
+///
+/// let result = runner.run(&agent, (), "hi").await?;
+/// assert_eq!(result.final_output, "Hello!");
+/// model.assert_complete();
+/// # Ok(()) }
+/// ```
+pub struct Runner<Ctx> {
+    model: Arc<dyn Model>,
+    config: RunConfig,
+    _ctx: PhantomData<fn(Ctx) -> Ctx>,
+}
+
+impl<Ctx> Clone for Runner<Ctx> {
+    fn clone(&self) -> Self {
+        Runner {
+            model: Arc::clone(&self.model),
+            config: self.config.clone(),
+            _ctx: PhantomData,
+        }
+    }
+}
+
+impl<Ctx> fmt::Debug for Runner<Ctx> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
+    /// A runner calling `model`, with the default [`RunConfig`].
+    pub fn new(model: impl Model + 'static) -> Self {
+        Self::from_shared(Arc::new(model))
+    }
+
+    /// A runner calling an already shared model.
+    pub fn from_shared(model: Arc<dyn Model>) -> Self {
+        Runner {
+            model,
+            config: RunConfig::default(),
+            _ctx: PhantomData,
+        }
+    }
+
+    /// Replaces the configuration every run starts from.
+    pub fn with_config(mut self, config: RunConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The configuration every run starts from.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Arc<dyn Model> {
+        &self.model
+    }
+
+    /// Starts describing a run of `agent` with `context` and `input` (a
+    /// `&str`, a `String`, or items such as a previous result's
+    /// [`to_input_list`](RunResult::to_input_list)).
+    ///
+    /// Await the returned [`Run`] to execute it; its setters override this
+    /// runner's configuration for this run only.
+    pub fn run<A>(&self, agent: &A, context: Ctx, input: impl Into<RunInput>) -> Run<Ctx, A::Output>
+    where
+        A: AsAgent<Ctx> + ?Sized,
+        A::Output: Send + 'static,
+    {
+        Run {
+            model: Arc::clone(&self.model),
+            agent: agent.as_agent(),
+            context,
+            input: input.into(),
+            config: self.config.clone(),
+            cancellation: None,
+        }
+    }
+}
+
+/// One run, ready to execute: `.await` it.
+///
+/// Created by [`Runner::run`]. The setters override the runner's
+/// configuration for this run. The future is `Send + 'static`, so it can be
+/// spawned.
+///
+/// # Errors
+/// Awaiting yields a [`RunError`] when a limit is exceeded, the model fails,
+/// the run is cancelled, the final output does not parse, or a tool fails
+/// under [`ToolErrorPolicy::FailRun`]. Each carries the partial run.
+#[must_use = "a run does nothing until it is awaited"]
+pub struct Run<Ctx, Out> {
+    model: Arc<dyn Model>,
+    agent: Agent<Ctx, Out>,
+    context: Ctx,
+    input: RunInput,
+    config: RunConfig,
+    cancellation: Option<CancellationToken>,
+}
+
+impl<Ctx, Out> fmt::Debug for Run<Ctx, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run")
+            .field("agent", &self.agent.name())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx, Out> Run<Ctx, Out> {
+    /// Replaces the whole configuration for this run.
+    pub fn config(mut self, config: RunConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the maximum number of turns.
+    pub fn max_turns(mut self, max_turns: u32) -> Self {
+        self.config.max_turns = max_turns;
+        self
+    }
+
+    /// Sets the wall-clock limit.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Sets the limit of one model call.
+    pub fn model_call_timeout(mut self, timeout: Duration) -> Self {
+        self.config.model_call_timeout = timeout;
+        self
+    }
+
+    /// Sets the limit of one tool call.
+    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
+        self.config.tool_timeout = timeout;
+        self
+    }
+
+    /// Sets the tool error policy.
+    pub fn tool_error_policy(mut self, policy: ToolErrorPolicy) -> Self {
+        self.config.tool_error_policy = policy;
+        self
+    }
+
+    /// Sets the run id.
+    pub fn run_id(mut self, run_id: impl Into<Arc<str>>) -> Self {
+        self.config.run_id = Some(run_id.into());
+        self
+    }
+
+    /// Adds one metadata entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.config = self.config.metadata(key, value);
+        self
+    }
+
+    /// Sets model settings that override the agents', field by field.
+    pub fn model_settings(mut self, settings: ModelSettings) -> Self {
+        self.config.model_settings = settings;
+        self
+    }
+
+    /// Lets `token` cancel the run: the run stops at once and returns
+    /// [`RunError::Cancelled`] with the partial run.
+    pub fn cancellation_token(mut self, token: CancellationToken) -> Self {
+        self.cancellation = Some(token);
+        self
+    }
+}
+
+impl<Ctx, Out> IntoFuture for Run<Ctx, Out>
+where
+    Ctx: Send + Sync + 'static,
+    Out: Send + 'static,
+{
+    type Output = Result<RunResult<Out>, RunError>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(turn::execute(
+            self.model,
+            self.agent,
+            self.context,
+            self.input.into_items(),
+            self.config,
+            self.cancellation,
+        ))
+    }
+}

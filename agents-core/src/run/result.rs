@@ -1,0 +1,72 @@
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::item::{Item, RunItem};
+use crate::model::ModelResponse;
+use crate::usage::Usage;
+
+/// A finished run.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RunResult<Out> {
+    /// The final output, produced by `last_agent` and converted into `Out`.
+    pub final_output: Out,
+    /// The run's id.
+    pub run_id: Arc<str>,
+    /// The input the run started with.
+    pub input: Vec<Arc<Item>>,
+    /// Every item the run produced, in order, with the agent that produced it.
+    pub new_items: Vec<RunItem>,
+    /// Name of the agent that produced the final output.
+    pub last_agent: Arc<str>,
+    /// Usage summed over every model call.
+    pub usage: Usage,
+    /// Every model response, in order.
+    pub raw_responses: Vec<ModelResponse>,
+    /// Number of turns (model calls) taken.
+    pub turns: u32,
+}
+
+impl<Out> RunResult<Out> {
+    /// The input followed by every new item: pass it (plus a new user message)
+    /// as the next run's input to continue the conversation.
+    pub fn to_input_list(&self) -> Vec<Arc<Item>> {
+        to_input_list(&self.input, &self.new_items)
+    }
+}
+
+/// What a run had produced when it stopped early. Carried by every
+/// [`RunError`](super::RunError).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PartialRun {
+    /// The run's id.
+    pub run_id: Arc<str>,
+    /// The input the run started with.
+    pub input: Vec<Arc<Item>>,
+    /// Every item produced before the run stopped.
+    pub new_items: Vec<RunItem>,
+    /// Name of the agent that was active.
+    pub last_agent: Arc<str>,
+    /// Usage summed over the model calls that completed.
+    pub usage: Usage,
+    /// Every model response received.
+    pub raw_responses: Vec<ModelResponse>,
+    /// Number of turns started.
+    pub turns: u32,
+}
+
+impl PartialRun {
+    /// The input followed by every new item.
+    pub fn to_input_list(&self) -> Vec<Arc<Item>> {
+        to_input_list(&self.input, &self.new_items)
+    }
+}
+
+fn to_input_list(input: &[Arc<Item>], new_items: &[RunItem]) -> Vec<Arc<Item>> {
+    let mut list = Vec::with_capacity(input.len() + new_items.len());
+    list.extend(input.iter().cloned());
+    list.extend(new_items.iter().map(|i| Arc::clone(&i.item)));
+    list
+}

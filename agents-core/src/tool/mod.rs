@@ -1,0 +1,235 @@
+//! Tools: functions the model can call.
+//!
+//! A tool is anything implementing [`Tool<Ctx>`]: `#[tool]` writes the impl
+//! for a plain function, [`FunctionTool`] wraps a closure, and a hand-written
+//! impl is a few lines. The runner stores tools type-erased as
+//! [`DynTool<Ctx>`].
+
+mod function;
+
+use std::any::Any;
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use function::FunctionTool;
+
+use crate::model::BoxFuture;
+use crate::run::RunContext;
+
+/// What the model is told about a tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDefinition {
+    /// The name the model calls the tool by (`^[a-zA-Z0-9_-]{1,64}$` for
+    /// OpenAI).
+    pub name: String,
+    /// What the tool does and when to use it.
+    pub description: String,
+    /// JSON schema of the arguments object.
+    pub parameters: serde_json::Value,
+    /// Whether the provider should enforce the schema exactly (OpenAI strict
+    /// function calling).
+    pub strict: bool,
+}
+
+/// A tool usable by agents whose context type is `Ctx`.
+///
+/// A tool that does not read the context implements `Tool<Ctx>` for every
+/// `Ctx`; one that does implements it for its context type only, so the
+/// compiler rejects it on an agent of another context type.
+///
+/// ```
+/// use agents_core::prelude::*;
+/// use agents_core::tool::parse_arguments;
+///
+/// /// Adds two numbers.
+/// struct Add;
+///
+/// #[derive(serde::Deserialize)]
+/// struct AddArgs { a: i64, b: i64 }
+///
+/// impl<Ctx: Send + Sync + 'static> Tool<Ctx> for Add {
+///     fn name(&self) -> &str { "add" }
+///     fn description(&self) -> &str { "Adds two integers." }
+///     fn parameters(&self) -> serde_json::Value {
+///         serde_json::json!({
+///             "type": "object",
+///             "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+///             "required": ["a", "b"],
+///             "additionalProperties": false
+///         })
+///     }
+///     async fn call(&self, _ctx: &RunContext<Ctx>, arguments: &str) -> Result<String, ToolError> {
+///         let args: AddArgs = parse_arguments(arguments)?;
+///         Ok((args.a + args.b).to_string())
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tool for agents whose context is `{Ctx}`",
+    label = "not a `Tool<{Ctx}>`",
+    note = "mark a function with `#[tool]`, or implement `agents_core::Tool<{Ctx}>`; a tool whose context parameter names another context type cannot be used here"
+)]
+pub trait Tool<Ctx>: Send + Sync + 'static {
+    /// The name the model calls the tool by.
+    fn name(&self) -> &str;
+
+    /// What the tool does, shown to the model.
+    fn description(&self) -> &str;
+
+    /// JSON schema of the arguments object. Called once when the tool is
+    /// added to an agent.
+    fn parameters(&self) -> serde_json::Value;
+
+    /// Whether the schema follows OpenAI's strict rules and the provider
+    /// should enforce it. Default `false`.
+    fn strict(&self) -> bool {
+        false
+    }
+
+    /// Runs the tool with the raw JSON arguments the model wrote.
+    ///
+    /// The returned text goes to the model as the tool output.
+    ///
+    /// # Errors
+    /// A [`ToolError`], sent to the model as an error output (or ending the
+    /// run, per the run's [`ToolErrorPolicy`](crate::run::ToolErrorPolicy)).
+    fn call(
+        &self,
+        ctx: &RunContext<Ctx>,
+        arguments: &str,
+    ) -> impl Future<Output = Result<String, ToolError>> + Send;
+
+    /// The definition sent to the model.
+    fn definition(&self) -> ToolDefinition {
+        ToolDefinition {
+            name: self.name().to_owned(),
+            description: self.description().to_owned(),
+            parameters: self.parameters(),
+            strict: self.strict(),
+        }
+    }
+}
+
+/// The object-safe form of [`Tool<Ctx>`] that agents store.
+///
+/// Implemented for every `Tool<Ctx>`; there is no reason to implement it by
+/// hand.
+pub trait DynTool<Ctx>: Send + Sync {
+    /// See [`Tool::definition`].
+    fn dyn_definition(&self) -> ToolDefinition;
+
+    /// See [`Tool::call`].
+    fn dyn_call<'a>(
+        &'a self,
+        ctx: &'a RunContext<Ctx>,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, ToolError>>;
+}
+
+impl<Ctx, T: Tool<Ctx>> DynTool<Ctx> for T {
+    fn dyn_definition(&self) -> ToolDefinition {
+        self.definition()
+    }
+
+    fn dyn_call<'a>(
+        &'a self,
+        ctx: &'a RunContext<Ctx>,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, Result<String, ToolError>> {
+        Box::pin(self.call(ctx, arguments))
+    }
+}
+
+/// Why a tool did not produce an output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ToolError {
+    /// The arguments were not valid JSON or did not match the schema. The
+    /// message names the field path and the expected type.
+    #[error("invalid arguments: {0}")]
+    InvalidArguments(String),
+    /// The tool ran and failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ToolError {
+    /// A [`Failed`](ToolError::Failed) error with the given message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ToolError::Failed(message.into())
+    }
+}
+
+impl From<String> for ToolError {
+    fn from(message: String) -> Self {
+        ToolError::Failed(message)
+    }
+}
+
+impl From<&str> for ToolError {
+    fn from(message: &str) -> Self {
+        ToolError::Failed(message.to_owned())
+    }
+}
+
+/// Decodes a tool's raw JSON arguments into `T`.
+///
+/// An empty string counts as `{}` (some servers send no arguments for a
+/// tool without parameters).
+///
+/// # Errors
+/// [`ToolError::InvalidArguments`] naming the path of the offending field and
+/// what was expected, e.g. `amount_cents: invalid type: string "5", expected
+/// u32`, or the position of a JSON syntax error.
+pub fn parse_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolError> {
+    let arguments = if arguments.trim().is_empty() {
+        "{}"
+    } else {
+        arguments
+    };
+    let mut de = serde_json::Deserializer::from_str(arguments);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = if inner.is_syntax() || inner.is_eof() {
+            format!("malformed JSON: {inner}")
+        } else if path == "." {
+            strip_position(&inner)
+        } else {
+            format!("{path}: {}", strip_position(&inner))
+        };
+        ToolError::InvalidArguments(message)
+    })?;
+    de.end()
+        .map_err(|err| ToolError::InvalidArguments(format!("malformed JSON: {err}")))?;
+    Ok(value)
+}
+
+/// serde_json's data errors end with " at line L column C", which says
+/// nothing useful to a model once the field path is given.
+fn strip_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Turns a tool's return value into the text sent to the model: a `String`
+/// or `&str` as is, anything else as JSON.
+///
+/// # Errors
+/// [`ToolError::Failed`] when the value does not serialize.
+pub fn output_to_string<T: Serialize + 'static>(value: T) -> Result<String, ToolError> {
+    let any: &dyn Any = &value;
+    if let Some(text) = any.downcast_ref::<String>() {
+        return Ok(text.clone());
+    }
+    if let Some(text) = any.downcast_ref::<&'static str>() {
+        return Ok((*text).to_owned());
+    }
+    serde_json::to_string(&value)
+        .map_err(|err| ToolError::Failed(format!("tool output does not serialize: {err}")))
+}

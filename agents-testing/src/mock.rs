@@ -1,0 +1,387 @@
+//! The scripted mock model.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use agents_core::model::{BoxFuture, BoxStream, ModelStreamEvent, ResponseAssembler};
+use agents_core::{Item, Model, ModelError, ModelRequest, ModelResponse, Usage, handoff_tool_name};
+
+/// A tool call in a script: the tool's name and its JSON arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptedCall {
+    name: String,
+    arguments: String,
+}
+
+/// A scripted call to the tool `name` with `arguments` (any JSON value; a
+/// string is sent as is, so malformed arguments can be scripted too).
+pub fn call(name: impl Into<String>, arguments: serde_json::Value) -> ScriptedCall {
+    let arguments = match arguments {
+        serde_json::Value::String(raw) => raw,
+        other => other.to_string(),
+    };
+    ScriptedCall {
+        name: name.into(),
+        arguments,
+    }
+}
+
+enum Part {
+    Text(String),
+    Call(ScriptedCall),
+    Item(Item),
+}
+
+enum Answer {
+    Parts(Vec<Part>),
+    Error(ModelError),
+    Respond(Box<dyn FnOnce(&ModelRequest) -> Step + Send>),
+    Stream(Vec<ModelStreamEvent>),
+}
+
+/// One scripted model response.
+///
+/// Steps combine with [`and`](Step::and): `Step::handoff("Billing").and(Step::text("..."))`
+/// is one response holding a handoff call and a message.
+pub struct Step {
+    answer: Answer,
+    usage: Usage,
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Step {
+    fn parts(parts: Vec<Part>) -> Self {
+        Step {
+            answer: Answer::Parts(parts),
+            usage: Usage::default(),
+        }
+    }
+
+    /// An assistant message.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self::parts(vec![Part::Text(text.into())])
+    }
+
+    /// An assistant message holding `value` as JSON: a structured output.
+    pub fn json(value: serde_json::Value) -> Self {
+        Self::parts(vec![Part::Text(value.to_string())])
+    }
+
+    /// One tool call.
+    pub fn tool_call(name: impl Into<String>, arguments: serde_json::Value) -> Self {
+        Self::tool_calls([call(name, arguments)])
+    }
+
+    /// Several tool calls in one response, in order.
+    pub fn tool_calls(calls: impl IntoIterator<Item = ScriptedCall>) -> Self {
+        Self::parts(calls.into_iter().map(Part::Call).collect())
+    }
+
+    /// A handoff to the agent named `agent` (a call to
+    /// `transfer_to_<snake_case_name>`).
+    pub fn handoff(agent: &str) -> Self {
+        Self::parts(vec![Part::Call(ScriptedCall {
+            name: handoff_tool_name(agent),
+            arguments: "{}".to_owned(),
+        })])
+    }
+
+    /// Arbitrary output items (e.g. reasoning).
+    pub fn items(items: impl IntoIterator<Item = Item>) -> Self {
+        Self::parts(items.into_iter().map(Part::Item).collect())
+    }
+
+    /// The model call fails with `error`.
+    pub fn error(error: ModelError) -> Self {
+        Step {
+            answer: Answer::Error(error),
+            usage: Usage::default(),
+        }
+    }
+
+    /// The answer is computed from the request the model received.
+    pub fn respond(f: impl FnOnce(&ModelRequest) -> Step + Send + 'static) -> Self {
+        Step {
+            answer: Answer::Respond(Box::new(f)),
+            usage: Usage::default(),
+        }
+    }
+
+    /// A streamed answer: [`Model::stream`] yields exactly these events and
+    /// [`Model::call`] returns what they assemble into (an error if they do
+    /// not end with `Completed`).
+    pub fn stream(events: impl IntoIterator<Item = ModelStreamEvent>) -> Self {
+        Step {
+            answer: Answer::Stream(events.into_iter().collect()),
+            usage: Usage::default(),
+        }
+    }
+
+    /// Sets the usage the response reports.
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        self.usage = usage;
+        self
+    }
+
+    /// This step's output followed by `other`'s, as one response. Only
+    /// output steps (text, JSON, calls, handoffs, items) combine; combining
+    /// with another kind keeps this step unchanged.
+    pub fn and(mut self, other: Step) -> Self {
+        if let (Answer::Parts(mine), Answer::Parts(theirs)) = (&mut self.answer, other.answer) {
+            mine.extend(theirs);
+            self.usage += other.usage;
+        }
+        self
+    }
+
+    fn describe(&self) -> String {
+        match &self.answer {
+            Answer::Parts(parts) => {
+                let parts: Vec<String> = parts
+                    .iter()
+                    .map(|part| match part {
+                        Part::Text(text) => format!("text {text:?}"),
+                        Part::Call(call) => format!("call {}({})", call.name, call.arguments),
+                        Part::Item(item) => format!("item {item:?}"),
+                    })
+                    .collect();
+                parts.join(" + ")
+            }
+            Answer::Error(error) => format!("error ({error})"),
+            Answer::Respond(_) => "respond(closure)".to_owned(),
+            Answer::Stream(events) => format!("stream of {} events", events.len()),
+        }
+    }
+}
+
+struct Inner {
+    steps: VecDeque<Step>,
+    total_steps: usize,
+    requests: Vec<ModelRequest>,
+    next_call_id: u64,
+    check_on_drop: bool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.check_on_drop && !self.steps.is_empty() && !std::thread::panicking() {
+            panic!("{}", unconsumed_message(self));
+        }
+    }
+}
+
+fn unconsumed_message(inner: &Inner) -> String {
+    let left: Vec<String> = inner
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            format!(
+                "  step {}: {}",
+                inner.total_steps - inner.steps.len() + i + 1,
+                step.describe()
+            )
+        })
+        .collect();
+    format!(
+        "mock model: {} of {} scripted steps were never used (the model was called {} times):\n{}",
+        inner.steps.len(),
+        inner.total_steps,
+        inner.requests.len(),
+        left.join("\n")
+    )
+}
+
+/// A deterministic model that answers from a script, for offline tests.
+///
+/// Strict, like tokio-test's mock I/O: a call after the script ends is a
+/// [`ModelError`] naming the call (so the run ends with the partial run);
+/// [`assert_complete`](MockModel::assert_complete) fails on unused steps, and
+/// so does dropping the last handle of a model with unused steps (unless
+/// [`allow_unused_steps`](MockModel::allow_unused_steps) was called). Every
+/// request is recorded. Clones share the script, so a test keeps one handle
+/// and gives another to the runner.
+///
+/// Tool call ids are `call_1`, `call_2`, ... and response ids `resp_1`,
+/// `resp_2`, ... in call order.
+#[derive(Clone)]
+pub struct MockModel {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl fmt::Debug for MockModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("MockModel")
+            .field("steps_left", &inner.steps.len())
+            .field("calls", &inner.requests.len())
+            .finish()
+    }
+}
+
+impl MockModel {
+    /// A model answering with `steps`, one per call, in order.
+    pub fn script(steps: impl IntoIterator<Item = Step>) -> Self {
+        let steps: VecDeque<Step> = steps.into_iter().collect();
+        MockModel {
+            inner: Arc::new(Mutex::new(Inner {
+                total_steps: steps.len(),
+                steps,
+                requests: Vec::new(),
+                next_call_id: 1,
+                check_on_drop: true,
+            })),
+        }
+    }
+
+    /// Appends steps to the script.
+    pub fn push(&self, steps: impl IntoIterator<Item = Step>) {
+        let mut inner = self.lock();
+        let before = inner.steps.len();
+        inner.steps.extend(steps);
+        inner.total_steps += inner.steps.len() - before;
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<ModelRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// The number of calls received so far.
+    pub fn calls(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    /// The number of steps not used yet.
+    pub fn remaining(&self) -> usize {
+        self.lock().steps.len()
+    }
+
+    /// Turns off the check on drop, for tests that stop a run before its
+    /// script ends on purpose.
+    pub fn allow_unused_steps(&self) -> &Self {
+        self.lock().check_on_drop = false;
+        self
+    }
+
+    /// Panics, listing them, if any scripted step was not used.
+    #[track_caller]
+    pub fn assert_complete(&self) {
+        let inner = self.lock();
+        if !inner.steps.is_empty() {
+            let message = unconsumed_message(&inner);
+            drop(inner);
+            panic!("{message}");
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock (e.g. in a `respond` closure) must
+        // not hide the script from later assertions.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records the request and takes the next step, or names the call that
+    /// had no step.
+    fn next(&self, request: &ModelRequest) -> Result<(Step, u64), ModelError> {
+        let mut inner = self.lock();
+        inner.requests.push(request.clone());
+        let number = inner.requests.len();
+        match inner.steps.pop_front() {
+            Some(step) => Ok((step, number as u64)),
+            None => Err(ModelError::other(format!(
+                "mock model: unexpected call #{number} (agent `{}`, {} input items, last: {}): the script had {} steps and all were used",
+                request.agent,
+                request.input.len(),
+                request
+                    .input
+                    .last()
+                    .map_or_else(|| "none".to_owned(), |item| format!("{item:?}")),
+                inner.total_steps,
+            ))),
+        }
+    }
+
+    fn materialize(
+        &self,
+        step: Step,
+        request: &ModelRequest,
+        number: u64,
+    ) -> Result<Resolved, ModelError> {
+        let usage = step.usage;
+        match step.answer {
+            Answer::Parts(parts) => {
+                let mut inner = self.lock();
+                let output = parts
+                    .into_iter()
+                    .map(|part| match part {
+                        Part::Text(text) => Item::assistant(text),
+                        Part::Call(call) => {
+                            let id = inner.next_call_id;
+                            inner.next_call_id += 1;
+                            Item::tool_call(format!("call_{id}"), call.name, call.arguments)
+                        }
+                        Part::Item(item) => item,
+                    })
+                    .collect();
+                Ok(Resolved::Response(
+                    ModelResponse::new(output)
+                        .with_usage(usage)
+                        .with_response_id(format!("resp_{number}")),
+                ))
+            }
+            Answer::Error(error) => Err(error),
+            Answer::Respond(f) => {
+                let step = f(request);
+                self.materialize(step, request, number)
+            }
+            Answer::Stream(events) => Ok(Resolved::Stream(events)),
+        }
+    }
+}
+
+enum Resolved {
+    Response(ModelResponse),
+    Stream(Vec<ModelStreamEvent>),
+}
+
+impl Model for MockModel {
+    fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
+        let result = self.next(&request).and_then(|(step, number)| {
+            match self.materialize(step, &request, number)? {
+                Resolved::Response(response) => Ok(response),
+                Resolved::Stream(events) => {
+                    let mut assembler = ResponseAssembler::new();
+                    for event in events {
+                        assembler.push(event)?;
+                    }
+                    assembler.finish()
+                }
+            }
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
+        let events: Vec<Result<ModelStreamEvent, ModelError>> = match self
+            .next(&request)
+            .and_then(|(step, number)| self.materialize(step, &request, number))
+        {
+            Ok(Resolved::Stream(events)) => events.into_iter().map(Ok).collect(),
+            Ok(Resolved::Response(response)) => ModelStreamEvent::from_response(response)
+                .into_iter()
+                .map(Ok)
+                .collect(),
+            Err(error) => vec![Err(error)],
+        };
+        Box::pin(futures::stream::iter(events))
+    }
+}

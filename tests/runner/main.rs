@@ -1,0 +1,11 @@
+//! Behaviour of the runner and the mock model, through the public API.
+
+mod basics;
+mod handoffs;
+mod limits;
+mod mock;
+mod output;
+mod send;
+mod snapshots;
+mod support;
+mod tools;
