@@ -77,6 +77,9 @@ pub use run::{
 pub use tool::{FunctionTool, Tool, ToolDefinition, ToolError};
 pub use usage::Usage;
 
+#[cfg(feature = "macros")]
+pub use agents_macros::tool;
+
 /// The names most programs need: `use agents_core::prelude::*;`.
 pub mod prelude {
     pub use crate::agent::{
@@ -87,6 +90,8 @@ pub mod prelude {
     pub use crate::run::{RunConfig, RunContext, RunError, RunResult, Runner, ToolErrorPolicy};
     pub use crate::tool::{FunctionTool, Tool, ToolError};
     pub use crate::usage::Usage;
+    #[cfg(feature = "macros")]
+    pub use agents_macros::tool;
 }
 
 /// Paths the macros' generated code uses. Not public API.
@@ -95,4 +100,34 @@ pub mod __private {
     pub use schemars;
     pub use serde;
     pub use serde_json;
+
+    pub use crate::tool::{
+        output_to_string, parse_arguments, parse_strict_arguments, result_to_string,
+    };
+
+    /// The parameters schema of a `#[tool]`'s arguments struct.
+    pub fn tool_parameters<T: schemars::JsonSchema>(strict: bool) -> serde_json::Value {
+        let mut schema = crate::schema::schema_for::<T>();
+        if strict {
+            let mut strict_schema = schema.clone();
+            if crate::schema::to_strict(&mut strict_schema).is_ok() {
+                schema = strict_schema;
+            }
+        }
+        schema
+    }
+
+    /// Asserts that a `#[tool]` function's future is `Send`.
+    #[diagnostic::on_unimplemented(
+        message = "the future returned by this tool function is not `Send`",
+        label = "this tool's future is not `Send`",
+        note = "the runner may move tool calls between threads: do not hold a non-`Send` value (`Rc`, `RefCell` borrow, `MutexGuard` of std) across an `.await`"
+    )]
+    pub trait SendToolFuture: core::future::Future + Send {}
+    impl<F: core::future::Future + Send> SendToolFuture for F {}
+
+    /// Identity that checks [`SendToolFuture`].
+    pub fn send_tool_future<F: SendToolFuture>(future: F) -> F {
+        future
+    }
 }

@@ -88,6 +88,12 @@ pub trait Tool<Ctx>: Send + Sync + 'static {
         false
     }
 
+    /// Whether a person must approve each call before it runs (`#[tool(needs_approval)]`).
+    /// Default `false`.
+    fn needs_approval(&self) -> bool {
+        false
+    }
+
     /// Runs the tool with the raw JSON arguments the model wrote.
     ///
     /// The returned text goes to the model as the tool output.
@@ -190,21 +196,42 @@ pub fn parse_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolEr
         arguments
     };
     let mut de = serde_json::Deserializer::from_str(arguments);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        let message = if inner.is_syntax() || inner.is_eof() {
-            format!("malformed JSON: {inner}")
-        } else if path == "." {
-            strip_position(&inner)
-        } else {
-            format!("{path}: {}", strip_position(&inner))
-        };
-        ToolError::InvalidArguments(message)
-    })?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(argument_error)?;
     de.end()
         .map_err(|err| ToolError::InvalidArguments(format!("malformed JSON: {err}")))?;
     Ok(value)
+}
+
+/// Like [`parse_arguments`], for a tool with a strict schema: properties
+/// that are `null` are removed first, so a nullable stand-in for an optional
+/// field decodes as the field being absent (see
+/// [`to_strict`](crate::schema::to_strict)).
+///
+/// # Errors
+/// As [`parse_arguments`].
+pub fn parse_strict_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolError> {
+    let arguments = if arguments.trim().is_empty() {
+        "{}"
+    } else {
+        arguments
+    };
+    let mut value: serde_json::Value = serde_json::from_str(arguments)
+        .map_err(|err| ToolError::InvalidArguments(format!("malformed JSON: {err}")))?;
+    crate::schema::drop_null_properties(&mut value);
+    serde_path_to_error::deserialize(value).map_err(argument_error)
+}
+
+fn argument_error(err: serde_path_to_error::Error<serde_json::Error>) -> ToolError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let message = if inner.is_syntax() || inner.is_eof() {
+        format!("malformed JSON: {inner}")
+    } else if path == "." {
+        strip_position(&inner)
+    } else {
+        format!("{path}: {}", strip_position(&inner))
+    };
+    ToolError::InvalidArguments(message)
 }
 
 /// serde_json's data errors end with " at line L column C", which says
@@ -214,6 +241,28 @@ fn strip_position(err: &serde_json::Error) -> String {
     match text.rfind(" at line ") {
         Some(at) => text[..at].to_owned(),
         None => text,
+    }
+}
+
+/// Turns a tool's `Result` into the text sent to the model: `Ok` as
+/// [`output_to_string`] does, `Err` as a [`ToolError`] (kept as is when it
+/// already is one, its `Display` text otherwise).
+///
+/// # Errors
+/// The tool's error, or [`ToolError::Failed`] when the value does not
+/// serialize.
+pub fn result_to_string<T: Serialize + 'static, E: std::fmt::Display + 'static>(
+    result: Result<T, E>,
+) -> Result<String, ToolError> {
+    match result {
+        Ok(value) => output_to_string(value),
+        Err(error) => {
+            let any: &dyn Any = &error;
+            match any.downcast_ref::<ToolError>() {
+                Some(tool_error) => Err(tool_error.clone()),
+                None => Err(ToolError::Failed(error.to_string())),
+            }
+        }
     }
 }
 

@@ -1,0 +1,49 @@
+//! `#[tool]`: attribute parsing → IR → checks → code generation.
+
+mod ast;
+mod attr;
+mod check;
+mod expand;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+/// Expands `#[tool(attr)] item`. On error, re-emits the function (without
+/// the parameter attributes rustc would reject) next to the errors, so the
+/// function stays usable and no follow-on errors pile up.
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut function: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let error = syn::Error::new_spanned(
+                &item,
+                "`#[tool]` goes on a free function (`fn` or `async fn`)",
+            );
+            return error.to_compile_error();
+        }
+    };
+    match try_expand(attr, &function) {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            ast::strip_param_attrs(&mut function);
+            let mut tokens = function.to_token_stream();
+            tokens.extend(error.to_compile_error());
+            tokens
+        }
+    }
+}
+
+fn try_expand(attr: TokenStream, function: &syn::ItemFn) -> syn::Result<TokenStream> {
+    let attr = attr::parse(attr);
+    let tool = ast::ToolFn::from_syn(function);
+    let (attr, tool) = match (attr, tool) {
+        (Ok(attr), Ok(tool)) => (attr, tool),
+        (Err(mut a), Err(b)) => {
+            a.combine(b);
+            return Err(a);
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    check::check(&attr, &tool)?;
+    Ok(expand::expand(&attr, &tool))
+}

@@ -1,0 +1,8 @@
+//! `#[tool]`: every supported form, schemas, argument decoding, hygiene and
+//! compile errors.
+
+mod forms;
+mod hygiene;
+mod runner;
+mod schemas;
+mod ui;
