@@ -105,17 +105,7 @@ pub mod __private {
         output_to_string, parse_arguments, parse_strict_arguments, result_to_string,
     };
 
-    /// The parameters schema of a `#[tool]`'s arguments struct.
-    pub fn tool_parameters<T: schemars::JsonSchema>(strict: bool) -> serde_json::Value {
-        let mut schema = crate::schema::schema_for::<T>();
-        if strict {
-            let mut strict_schema = schema.clone();
-            if crate::schema::to_strict(&mut strict_schema).is_ok() {
-                schema = strict_schema;
-            }
-        }
-        schema
-    }
+    pub use crate::schema::schema_for_mode as tool_parameters;
 
     /// Asserts that a `#[tool]` function's future is `Send`.
     #[diagnostic::on_unimplemented(

@@ -23,6 +23,20 @@ pub fn schema_for<T: JsonSchema>() -> Value {
     value
 }
 
+/// `T`'s schema made strict when `strict` is asked for and possible
+/// ([`to_strict`]), and whether it is strict. A schema that cannot be strict
+/// (a map, a non-object root) is returned as generated, with `false`.
+pub fn schema_for_mode<T: JsonSchema>(strict: bool) -> (Value, bool) {
+    let schema = schema_for::<T>();
+    if strict {
+        let mut strict_schema = schema.clone();
+        if to_strict(&mut strict_schema).is_ok() {
+            return (strict_schema, true);
+        }
+    }
+    (schema, false)
+}
+
 /// A schema name made of the characters OpenAI accepts
 /// (`^[a-zA-Z0-9_-]{1,64}$`), taken from `T`'s schema name.
 pub fn schema_name<T: JsonSchema>() -> String {
@@ -55,6 +69,16 @@ pub enum StrictSchemaError {
         /// What the root was.
         found: String,
     },
+    /// The schema has a map (an object with arbitrary keys, e.g. a
+    /// `HashMap`), which strict mode cannot express: it requires
+    /// `additionalProperties: false` on every object.
+    #[error(
+        "a strict schema cannot contain a map (an object with arbitrary keys), found one at `{path}`"
+    )]
+    OpenMap {
+        /// JSON pointer of the map in the schema.
+        path: String,
+    },
 }
 
 /// Rewrites `schema` in place to follow OpenAI's strict structured outputs
@@ -75,7 +99,10 @@ pub enum StrictSchemaError {
 /// 4. **`oneOf` becomes `anyOf`.** Only `anyOf` is supported for unions.
 ///    (serde's tagged enums produce branches that are mutually exclusive by
 ///    their tag, so the meaning is unchanged.)
-/// 5. **`$ref`s with sibling keys are resolved.** A `$ref` next to other keys
+/// 5. **No maps.** An object with arbitrary keys (`additionalProperties`
+///    other than `false`, from a `HashMap` or `BTreeMap`) contradicts rule 2
+///    and is an error.
+/// 6. **`$ref`s with sibling keys are resolved.** A `$ref` next to other keys
 ///    (e.g. a `description`) is replaced by the referenced definition merged
 ///    with the siblings; a bare `$ref` (recursive types) is kept.
 ///
@@ -84,7 +111,9 @@ pub enum StrictSchemaError {
 /// `null` becomes a missing field (`None`, or the `#[serde(default)]`).
 ///
 /// # Errors
-/// [`StrictSchemaError::RootNotObject`] when rule 1 cannot hold.
+/// [`StrictSchemaError::RootNotObject`] or [`StrictSchemaError::OpenMap`]
+/// when the schema cannot be made strict; `schema` is then unchanged. Tools
+/// and outputs fall back to a non-strict schema in that case.
 pub fn to_strict(schema: &mut Value) -> Result<(), StrictSchemaError> {
     let is_object = schema.get("type").and_then(Value::as_str) == Some("object")
         || (schema.get("properties").is_some() && schema.get("type").is_none());
@@ -98,6 +127,8 @@ pub fn to_strict(schema: &mut Value) -> Result<(), StrictSchemaError> {
         };
         return Err(StrictSchemaError::RootNotObject { found });
     }
+    let mut path = String::new();
+    check_no_open_maps(schema, &mut path)?;
     let defs = schema
         .get("$defs")
         .or_else(|| schema.get("definitions"))
@@ -105,6 +136,43 @@ pub fn to_strict(schema: &mut Value) -> Result<(), StrictSchemaError> {
         .unwrap_or(Value::Null);
     strict_node(schema, &defs, 0);
     Ok(())
+}
+
+fn check_no_open_maps(node: &Value, path: &mut String) -> Result<(), StrictSchemaError> {
+    match node {
+        Value::Object(map) => {
+            if let Some(extra) = map.get("additionalProperties") {
+                if extra != &Value::Bool(false) {
+                    return Err(StrictSchemaError::OpenMap {
+                        path: if path.is_empty() {
+                            "/".to_owned()
+                        } else {
+                            path.clone()
+                        },
+                    });
+                }
+            }
+            for (key, child) in map {
+                let len = path.len();
+                path.push('/');
+                path.push_str(key);
+                check_no_open_maps(child, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&i.to_string());
+                check_no_open_maps(child, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Deep enough for any schema a Rust type produces; stops runaway `$ref`
@@ -381,6 +449,22 @@ mod tests {
             schema["$defs"]["Address"]["additionalProperties"],
             json!(false)
         );
+    }
+
+    #[test]
+    fn maps_cannot_be_strict() {
+        let mut schema = json!({
+            "type": "object",
+            "properties": {"stock": {"type": "object", "additionalProperties": {"type": "integer"}}}
+        });
+        let before = schema.clone();
+        assert_eq!(
+            to_strict(&mut schema),
+            Err(StrictSchemaError::OpenMap {
+                path: "/properties/stock".into()
+            })
+        );
+        assert_eq!(schema, before);
     }
 
     #[test]

@@ -41,12 +41,21 @@ impl OutputSpec {
         }
         OutputSpec {
             type_name: std::any::type_name::<T>(),
-            schema: Some(Arc::new(OutputSchema {
-                name: schema::schema_name::<T>(),
-                schema: schema::schema_for::<T>(),
-                strict: false,
+            schema: Some(Arc::new({
+                let (schema, strict) = schema::schema_for_mode::<T>(true);
+                OutputSchema {
+                    name: schema::schema_name::<T>(),
+                    schema,
+                    strict,
+                }
             })),
-            parse: |text| Ok(Box::new(serde_json::from_str::<T>(text)?)),
+            // A strict schema turns optional fields into nullable ones: a
+            // `null` is read as an absent field (`None` or its default).
+            parse: |text| {
+                let mut value: serde_json::Value = serde_json::from_str(text)?;
+                schema::drop_null_properties(&mut value);
+                Ok(Box::new(serde_json::from_value::<T>(value)?))
+            },
             conversions: Vec::new(),
             out_type_id: TypeId::of::<T>(),
         }

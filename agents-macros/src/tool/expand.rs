@@ -77,11 +77,6 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
             quote_spanned! {ty.span()=> #krate::__private::result_to_string(__out) }
         }
     };
-    let parse = if strict {
-        quote!(#krate::__private::parse_strict_arguments)
-    } else {
-        quote!(#krate::__private::parse_arguments)
-    };
 
     let args_struct = format_ident!("__{}ToolArgs", "Agents");
     let struct_doc = format!(
@@ -104,6 +99,13 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
                 #(#fields),*
             }
 
+            /// The arguments schema and whether it is strict, computed once.
+            fn __schema() -> &'static (#krate::__private::serde_json::Value, bool) {
+                static SCHEMA: ::std::sync::OnceLock<(#krate::__private::serde_json::Value, bool)> =
+                    ::std::sync::OnceLock::new();
+                SCHEMA.get_or_init(|| #krate::__private::tool_parameters::<#args_struct>(#strict))
+            }
+
             impl #impl_generics #krate::Tool<#ctx_ty> for #ident {
                 fn name(&self) -> &str {
                     #tool_name
@@ -114,15 +116,11 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
                 }
 
                 fn parameters(&self) -> #krate::__private::serde_json::Value {
-                    static SCHEMA: ::std::sync::OnceLock<#krate::__private::serde_json::Value> =
-                        ::std::sync::OnceLock::new();
-                    ::core::clone::Clone::clone(
-                        SCHEMA.get_or_init(|| #krate::__private::tool_parameters::<#args_struct>(#strict)),
-                    )
+                    ::core::clone::Clone::clone(&__schema().0)
                 }
 
                 fn strict(&self) -> bool {
-                    #strict
+                    __schema().1
                 }
 
                 fn needs_approval(&self) -> bool {
@@ -134,7 +132,11 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
                     __ctx: &#krate::RunContext<#ctx_ty>,
                     __arguments: &str,
                 ) -> ::core::result::Result<::std::string::String, #krate::ToolError> {
-                    let #args_struct { #(#names),* } = #parse::<#args_struct>(__arguments)?;
+                    let #args_struct { #(#names),* } = if __schema().1 {
+                        #krate::__private::parse_strict_arguments::<#args_struct>(__arguments)?
+                    } else {
+                        #krate::__private::parse_arguments::<#args_struct>(__arguments)?
+                    };
                     let __out = #call;
                     #convert
                 }
@@ -190,7 +192,6 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("\"find\""), "{out}");
-        assert!(out.contains("parse_arguments"), "{out}");
         assert!(out.contains("result_to_string"), "{out}");
         assert!(out.contains("send_tool_future"), "{out}");
     }
