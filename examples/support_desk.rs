@@ -1,7 +1,8 @@
-//! The support desk: a Triage agent that looks up orders and hands billing
-//! questions to a Billing agent, which refunds.
+//! The support desk: a Triage agent looks up the order and hands the
+//! customer to Billing (refunds) or Shipping (parcels).
 //!
-//! Runs offline on a scripted model: `cargo run --example support_desk -- "I was charged twice for A-1001"`.
+//! Runs offline on a scripted model:
+//! `cargo run --example support_desk -- "I was charged twice for A-1001"`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,7 +11,7 @@ use agents_core::prelude::*;
 use agents_testing::{MockModel, Step, call, transcript};
 use serde_json::json;
 
-/// The shop the desk works for: the run context shared by every tool.
+/// The shop the desk works for: the run context every tool reads.
 struct Shop {
     orders: Mutex<HashMap<String, Order>>,
 }
@@ -21,79 +22,56 @@ struct Order {
     item: String,
     paid_cents: u32,
     refunded_cents: u32,
+    parcel: String,
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct OrderArgs {
+/// Look up an order by its id.
+#[tool]
+fn lookup_order(
+    shop: &Shop,
     /// Order id, e.g. "A-1001".
     order_id: String,
+) -> Result<Order, ToolError> {
+    let orders = shop
+        .orders
+        .lock()
+        .map_err(|_| ToolError::new("order store unavailable"))?;
+    orders
+        .get(&order_id)
+        .cloned()
+        .ok_or_else(|| ToolError::new(format!("no order {order_id}")))
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct RefundArgs {
+/// Refund part of an order. Amount in cents.
+#[tool]
+fn refund(
+    shop: &Shop,
     /// Order id, e.g. "A-1001".
     order_id: String,
     /// Amount to refund, in cents.
     amount_cents: u32,
+) -> Result<String, ToolError> {
+    let mut orders = shop
+        .orders
+        .lock()
+        .map_err(|_| ToolError::new("order store unavailable"))?;
+    let order = orders
+        .get_mut(&order_id)
+        .ok_or_else(|| ToolError::new(format!("no order {order_id}")))?;
+    if order.refunded_cents + amount_cents > order.paid_cents {
+        return Err(ToolError::new("refund exceeds the amount paid"));
+    }
+    order.refunded_cents += amount_cents;
+    Ok(format!("refunded {amount_cents} cents on {order_id}"))
 }
 
-/// Looks up an order in the shop's store.
-struct LookupOrder;
-
-impl Tool<Shop> for LookupOrder {
-    fn name(&self) -> &str {
-        "lookup_order"
-    }
-    fn description(&self) -> &str {
-        "Look up an order by its id."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        agents_core::schema::schema_for::<OrderArgs>()
-    }
-    async fn call(&self, ctx: &RunContext<Shop>, arguments: &str) -> Result<String, ToolError> {
-        let args: OrderArgs = agents_core::tool::parse_arguments(arguments)?;
-        let orders = ctx
-            .orders
-            .lock()
-            .map_err(|_| ToolError::new("order store unavailable"))?;
-        let order = orders
-            .get(&args.order_id)
-            .ok_or_else(|| ToolError::new(format!("no order {}", args.order_id)))?;
-        agents_core::tool::output_to_string(order.clone())
-    }
-}
-
-/// Refunds part of an order.
-struct Refund;
-
-impl Tool<Shop> for Refund {
-    fn name(&self) -> &str {
-        "refund"
-    }
-    fn description(&self) -> &str {
-        "Refund part of an order. Amount in cents."
-    }
-    fn parameters(&self) -> serde_json::Value {
-        agents_core::schema::schema_for::<RefundArgs>()
-    }
-    async fn call(&self, ctx: &RunContext<Shop>, arguments: &str) -> Result<String, ToolError> {
-        let args: RefundArgs = agents_core::tool::parse_arguments(arguments)?;
-        let mut orders = ctx
-            .orders
-            .lock()
-            .map_err(|_| ToolError::new("order store unavailable"))?;
-        let order = orders
-            .get_mut(&args.order_id)
-            .ok_or_else(|| ToolError::new(format!("no order {}", args.order_id)))?;
-        if order.refunded_cents + args.amount_cents > order.paid_cents {
-            return Err(ToolError::new("refund exceeds the amount paid"));
-        }
-        order.refunded_cents += args.amount_cents;
-        Ok(format!(
-            "refunded {} cents on {}",
-            args.amount_cents, order.id
-        ))
-    }
+/// Track a parcel by its tracking number.
+#[tool]
+async fn track_parcel(
+    /// Tracking number, e.g. "PX-77".
+    parcel: String,
+) -> String {
+    format!("{parcel}: out for delivery")
 }
 
 fn shop() -> Shop {
@@ -102,6 +80,7 @@ fn shop() -> Shop {
         item: "Espresso machine".into(),
         paid_cents: 2 * 24_900,
         refunded_cents: 0,
+        parcel: "PX-77".into(),
     };
     Shop {
         orders: Mutex::new(HashMap::from([(order.id.clone(), order)])),
@@ -117,16 +96,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let billing = Agent::<Shop>::builder("Billing")
         .instructions("Handle refunds and charges. Amounts are in cents.")
         .handoff_description("Refunds, double charges, invoices.")
-        .tool(LookupOrder)
-        .tool(Refund)
+        .tool(lookup_order {})
+        .tool(refund {})
+        .build()?;
+    let shipping = Agent::<Shop>::builder("Shipping")
+        .instructions("Answer delivery questions.")
+        .handoff_description("Delivery status and tracking.")
+        .tool(lookup_order {})
+        .tool(track_parcel {})
         .build()?;
     let triage = Agent::<Shop>::builder("Triage")
         .instructions("Find the order, then hand the customer to the right desk.")
-        .tool(LookupOrder)
+        .tool(lookup_order {})
         .handoff(&billing)
+        .handoff(&shipping)
         .build()?;
 
-    // The offline model: the turns a real model takes on this question.
+    // The offline model: the turns a model takes on a double charge.
     let model = MockModel::script([
         Step::tool_calls([call("lookup_order", json!({"order_id": "A-1001"}))])
             .with_usage(Usage::new(182, 21)),

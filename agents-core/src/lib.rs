@@ -14,19 +14,22 @@
 //! /// The shop the agents work for: the run context.
 //! struct Shop { refunds_allowed: bool }
 //!
-//! #[derive(serde::Deserialize, schemars::JsonSchema)]
-//! struct OrderArgs { order_id: String }
+//! /// Look up an order by its id.
+//! #[tool]
+//! async fn lookup_order(
+//!     /// Order id, e.g. "A-1001".
+//!     order_id: String,
+//! ) -> String {
+//!     format!("order {order_id} was charged twice")
+//! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let lookup = FunctionTool::new("lookup_order", "Look up an order by id.", |args: OrderArgs| async move {
-//!     Ok::<_, String>(format!("order {} was charged twice", args.order_id))
-//! });
 //! let billing = Agent::<Shop>::builder("Billing")
 //!     .instructions_fn(|ctx: &RunContext<Shop>| format!("Refunds allowed: {}", ctx.refunds_allowed))
 //!     .build()?;
 //! let triage = Agent::<Shop>::builder("Triage")
 //!     .instructions("Route the customer.")
-//!     .tool(lookup)
+//!     .tool(lookup_order {})
 //!     .handoff(&billing)
 //!     .build()?;
 //!
@@ -50,7 +53,8 @@
 //! - [`item`]: conversation items ([`Item`]), shared by `Arc`.
 //! - [`model`]: the [`Model`] trait, requests, responses, streaming events,
 //!   [`ModelSettings`].
-//! - [`tool`]: the [`Tool`] trait and [`FunctionTool`].
+//! - [`tool`](mod@tool): the [`Tool`] trait and [`FunctionTool`]; the
+//!   [`#[tool]`](macro@tool) macro writes `Tool` impls for plain functions.
 //! - [`agent`]: [`Agent`], its builder, [`Handoff`]s.
 //! - [`run`]: [`Runner`], [`RunConfig`], [`RunContext`], [`RunResult`],
 //!   [`RunError`].

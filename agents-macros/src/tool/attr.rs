@@ -18,8 +18,20 @@ pub(crate) struct ToolAttr {
 }
 
 /// Parses the keys, reporting every bad key at once.
+#[cfg(test)]
 pub(crate) fn parse(tokens: TokenStream) -> syn::Result<ToolAttr> {
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
+    match parse_partial(tokens) {
+        (attr, None) => Ok(attr),
+        (_, Some(errors)) => Err(errors),
+    }
+}
+
+/// Parses the keys: the valid ones, and every error.
+pub(crate) fn parse_partial(tokens: TokenStream) -> (ToolAttr, Option<syn::Error>) {
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens) {
+        Ok(metas) => metas,
+        Err(error) => return (ToolAttr::default(), Some(error)),
+    };
     let mut attr = ToolAttr::default();
     let mut errors: Option<syn::Error> = None;
     let mut push = |error: syn::Error| match &mut errors {
@@ -58,10 +70,7 @@ pub(crate) fn parse(tokens: TokenStream) -> syn::Result<ToolAttr> {
             push(error);
         }
     }
-    match errors {
-        Some(errors) => Err(errors),
-        None => Ok(attr),
-    }
+    (attr, errors)
 }
 
 fn set<T>(slot: &mut Option<T>, value: T, meta: &Meta, key: &str) -> syn::Result<()> {
@@ -181,5 +190,17 @@ mod tests {
                 "duplicate `name` key; give it once".to_owned(),
             ]
         );
+    }
+}
+#[cfg(test)]
+mod more_tests {
+    use quote::quote;
+
+    #[test]
+    fn two_bad_values() {
+        let Err(error) = super::parse(quote!(strict = "yes", name = 3)) else {
+            panic!("expected errors");
+        };
+        assert_eq!(error.into_iter().count(), 2);
     }
 }

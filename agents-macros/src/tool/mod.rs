@@ -34,16 +34,15 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn try_expand(attr: TokenStream, function: &syn::ItemFn) -> syn::Result<TokenStream> {
-    let attr = attr::parse(attr);
-    let tool = ast::ToolFn::from_syn(function);
-    let (attr, tool) = match (attr, tool) {
-        (Ok(attr), Ok(tool)) => (attr, tool),
-        (Err(mut a), Err(b)) => {
-            a.combine(b);
-            return Err(a);
+    let (attr, attr_errors) = attr::parse_partial(attr);
+    let tool = ast::ToolFn::from_syn(function)?;
+    let checked = check::check(&attr, &tool);
+    match (attr_errors, checked) {
+        (None, Ok(())) => Ok(expand::expand(&attr, &tool)),
+        (Some(mut errors), Err(more)) => {
+            errors.combine(more);
+            Err(errors)
         }
-        (Err(e), _) | (_, Err(e)) => return Err(e),
-    };
-    check::check(&attr, &tool)?;
-    Ok(expand::expand(&attr, &tool))
+        (Some(errors), Ok(())) | (None, Err(errors)) => Err(errors),
+    }
 }

@@ -1,0 +1,8 @@
+use agents_core::tool;
+
+#[tool]
+fn lookup(order_id: String) -> String {
+    order_id
+}
+
+fn main() {}
