@@ -26,6 +26,16 @@ async fn text_only_turn_is_the_final_output() {
     assert_eq!(result.turns, 1);
     assert_eq!(result.new_items.len(), 1);
     assert_eq!(*result.new_items[0].item, Item::assistant("Hello there."));
+    assert_eq!(result.raw_responses.len(), 1);
+    assert_eq!(
+        result.raw_responses[0].response_id.as_deref(),
+        Some("resp_1")
+    );
+    // The raw response and the run's items share one allocation.
+    assert!(Arc::ptr_eq(
+        &result.raw_responses[0].output[0],
+        &result.new_items[0].item
+    ));
     let requests = model.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].instructions.as_deref(), Some("Greet the user."));
