@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use agents_core::prelude::*;
-use agents_testing::{MockModel, Step, call, transcript};
+use agents_testing::{MockModel, Step, call_named, transcript};
 use serde_json::json;
 
 /// The shop the desk works for: the run context every tool reads.
@@ -114,10 +114,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The offline model: the turns a model takes on a double charge.
     let model = MockModel::script([
-        Step::tool_calls([call("lookup_order", json!({"order_id": "A-1001"}))])
+        Step::tool_calls([call_named("lookup_order", json!({"order_id": "A-1001"}))])
             .with_usage(Usage::new(182, 21)),
-        Step::handoff("Billing").with_usage(Usage::new(260, 12)),
-        Step::tool_calls([call(
+        Step::handoff_to("Billing").with_usage(Usage::new(260, 12)),
+        Step::tool_calls([call_named(
             "refund",
             json!({"order_id": "A-1001", "amount_cents": 24_900}),
         )])

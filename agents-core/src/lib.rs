@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use agents_core::prelude::*;
-//! use agents_testing::{MockModel, Step, call};
+//! use agents_testing::{MockModel, Step, call_named};
 //! use serde_json::json;
 //!
 //! /// The shop the agents work for: the run context.
@@ -35,8 +35,8 @@
 //!
 //! // Script the model: a tool call, a handoff, an answer.
 //! let model = MockModel::script([
-//!     Step::tool_calls([call("lookup_order", json!({"order_id": "A-1001"}))]),
-//!     Step::handoff("Billing"),
+//!     Step::tool_calls([call_named("lookup_order", json!({"order_id": "A-1001"}))]),
+//!     Step::handoff_to("Billing"),
 //!     Step::text("Refunded the duplicate charge on A-1001."),
 //! ]);
 //! let runner = Runner::new(model.clone());
@@ -69,8 +69,8 @@ pub mod tool;
 pub mod usage;
 
 pub use agent::{
-    Agent, AgentBuilder, AgentError, AsAgent, Handoff, ToolUseBehavior, handoff_tool_name,
-    remove_tool_items,
+    Agent, AgentBuilder, AgentDef, AgentError, AgentGraph, AgentTool, AsAgent, Handoff, Handoffs,
+    ToolUseBehavior, handoff_tool_name, remove_tool_items,
 };
 pub use item::{HandoffOutput, Item, RunItem, ToolCall, ToolOutput};
 pub use model::{Model, ModelError, ModelRequest, ModelResponse, ModelSettings, ToolChoice};
@@ -78,7 +78,7 @@ pub use run::{
     PartialRun, Run, RunConfig, RunContext, RunError, RunInput, RunResult, Runner, ToolErrorPolicy,
     ToolFailure,
 };
-pub use tool::{FunctionTool, Tool, ToolDefinition, ToolError};
+pub use tool::{FunctionTool, Tool, ToolDefinition, ToolError, TypedArgs, TypedTool};
 pub use usage::Usage;
 
 #[cfg(feature = "macros")]
@@ -87,7 +87,8 @@ pub use agents_macros::tool;
 /// The names most programs need: `use agents_core::prelude::*;`.
 pub mod prelude {
     pub use crate::agent::{
-        Agent, AgentBuilder, AsAgent, Handoff, ToolUseBehavior, remove_tool_items,
+        Agent, AgentBuilder, AgentDef, AsAgent, Handoff, Handoffs, ToolUseBehavior,
+        remove_tool_items,
     };
     pub use crate::item::Item;
     pub use crate::model::{Model, ModelSettings, ToolChoice};

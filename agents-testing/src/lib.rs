@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use agents_core::prelude::*;
-//! use agents_testing::{MockModel, Step, call, transcript};
+//! use agents_testing::{MockModel, Step, call_named, transcript};
 //! use serde_json::json;
 //!
 //! #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -15,7 +15,7 @@
 //! });
 //! let agent: Agent<()> = Agent::builder("Forecaster").tool(weather).build()?;
 //! let model = MockModel::script([
-//!     Step::tool_calls([call("get_weather", json!({"city": "Lyon"}))]),
+//!     Step::tool_calls([call_named("get_weather", json!({"city": "Lyon"}))]),
 //!     Step::text("It is sunny in Lyon."),
 //! ]);
 //! let result = Runner::new(model.clone()).run(&agent, (), "Weather in Lyon?").await?;
@@ -30,7 +30,7 @@
 mod mock;
 mod transcript;
 
-pub use mock::{MockModel, ScriptedCall, Step, call};
+pub use mock::{IntoScriptArgs, MockModel, ScriptedCall, Step, call, call_named};
 pub use transcript::{RunView, transcript};
 
 /// Snapshot-tests a run's [`transcript`] with `insta`.

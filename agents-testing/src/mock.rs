@@ -5,7 +5,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use agents_core::model::{BoxFuture, BoxStream, ModelStreamEvent, ResponseAssembler};
-use agents_core::{Item, Model, ModelError, ModelRequest, ModelResponse, Usage, handoff_tool_name};
+use agents_core::{
+    AgentDef, Item, Model, ModelError, ModelRequest, ModelResponse, TypedArgs, TypedTool, Usage,
+    handoff_tool_name,
+};
 
 /// A tool call in a script: the tool's name and its JSON arguments.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,9 +17,31 @@ pub struct ScriptedCall {
     arguments: String,
 }
 
-/// A scripted call to the tool `name` with `arguments` (any JSON value; a
-/// string is sent as is, so malformed arguments can be scripted too).
-pub fn call(name: impl Into<String>, arguments: serde_json::Value) -> ScriptedCall {
+/// A scripted call to the `#[tool]` tool `tool`, named by its type so a
+/// typo does not compile.
+///
+/// `arguments` is either JSON (`json!({...})`), checked against the tool's
+/// arguments type when the script is built, or typed arguments from the
+/// `args` function `#[tool]` generates (`refund::args("A-1".into(), 500)`).
+///
+/// # Panics
+/// When JSON arguments do not decode into the tool's arguments type: a
+/// script that could never have come from a model following the schema is a
+/// bug in the test. Use [`call_named`] to script malformed arguments.
+#[track_caller]
+pub fn call<T: TypedTool>(tool: T, arguments: impl IntoScriptArgs<T>) -> ScriptedCall {
+    let _ = tool;
+    ScriptedCall {
+        name: T::NAME.to_owned(),
+        arguments: arguments.into_arguments(),
+    }
+}
+
+/// A scripted call to a tool by name, with any JSON value as arguments (a
+/// string is sent as is, so malformed arguments can be scripted). For tools
+/// defined at run time ([`FunctionTool`](agents_core::FunctionTool), agents as
+/// tools) and for scripting mistakes; prefer [`call`] for `#[tool]` tools.
+pub fn call_named(name: impl Into<String>, arguments: serde_json::Value) -> ScriptedCall {
     let arguments = match arguments {
         serde_json::Value::String(raw) => raw,
         other => other.to_string(),
@@ -24,6 +49,45 @@ pub fn call(name: impl Into<String>, arguments: serde_json::Value) -> ScriptedCa
     ScriptedCall {
         name: name.into(),
         arguments,
+    }
+}
+
+/// Arguments a script may give the tool `T`: JSON checked against its
+/// arguments type, or [`TypedArgs<T>`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` are not arguments of the tool `{T}`",
+    label = "expected `json!({{...}})` or `{T}::args(...)`",
+    note = "scripted tool calls take JSON checked against the tool's parameters, or the typed arguments built by the tool's `args` function"
+)]
+pub trait IntoScriptArgs<T> {
+    /// The arguments as the JSON text the model would send.
+    fn into_arguments(self) -> String;
+}
+
+impl<T: TypedTool> IntoScriptArgs<T> for serde_json::Value {
+    #[track_caller]
+    fn into_arguments(self) -> String {
+        if let Err(error) = serde_json::from_value::<T::Args>(self.clone()) {
+            panic!(
+                "scripted call to `{}`: {self} does not match the tool's parameters: {error}",
+                T::NAME
+            );
+        }
+        self.to_string()
+    }
+}
+
+impl<T: TypedTool> IntoScriptArgs<T> for TypedArgs<T>
+where
+    T::Args: serde::Serialize,
+{
+    fn into_arguments(self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|error| {
+            panic!(
+                "scripted call to `{}`: arguments do not serialize: {error}",
+                T::NAME
+            )
+        })
     }
 }
 
@@ -73,9 +137,10 @@ impl Step {
         Self::parts(vec![Part::Text(value.to_string())])
     }
 
-    /// One tool call.
+    /// One tool call by name (see [`call_named`]); for `#[tool]` tools prefer
+    /// `Step::tool_calls([call(tool {}, ...)])`.
     pub fn tool_call(name: impl Into<String>, arguments: serde_json::Value) -> Self {
-        Self::tool_calls([call(name, arguments)])
+        Self::tool_calls([call_named(name, arguments)])
     }
 
     /// Several tool calls in one response, in order.
@@ -83,12 +148,24 @@ impl Step {
         Self::parts(calls.into_iter().map(Part::Call).collect())
     }
 
-    /// A handoff to the agent named `agent` (a call to
-    /// `transfer_to_<snake_case_name>`).
-    pub fn handoff(agent: &str) -> Self {
+    /// A handoff to the agent type `A` (declared with `#[agent]`): a call
+    /// to `transfer_to_<snake_case_name>`. A type that is not an agent does
+    /// not compile.
+    pub fn handoff<A: AgentDef>() -> Self {
+        Self::handoff_to(A::NAME)
+    }
+
+    /// A handoff to the agent named `agent`, for agents built at run time.
+    pub fn handoff_to(agent: &str) -> Self {
+        Self::handoff_with_input(agent, serde_json::json!({}))
+    }
+
+    /// A handoff to the agent named `agent` passing `input` (for handoffs
+    /// that take a typed input).
+    pub fn handoff_with_input(agent: &str, input: serde_json::Value) -> Self {
         Self::parts(vec![Part::Call(ScriptedCall {
             name: handoff_tool_name(agent),
-            arguments: "{}".to_owned(),
+            arguments: input.to_string(),
         })])
     }
 

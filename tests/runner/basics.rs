@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use agents_core::prelude::*;
 use agents_core::{Item, RunConfig};
-use agents_testing::{MockModel, Step, call};
+use agents_testing::{MockModel, Step, call_named};
 use serde_json::json;
 
 use crate::support::{Inspect, Recorder, echo};
@@ -46,7 +46,7 @@ async fn text_only_turn_is_the_final_output() {
 #[tokio::test]
 async fn tool_turn_then_answer_sends_the_tool_output_back() {
     let model = MockModel::script([
-        Step::tool_calls([call("echo", json!({"text": "pong"}))]),
+        Step::tool_calls([call_named("echo", json!({"text": "pong"}))]),
         Step::text("The tool said pong."),
     ]);
     let agent: Agent<()> = Agent::builder("Echoer").tool(echo()).build().unwrap();
@@ -71,7 +71,8 @@ async fn tool_turn_then_answer_sends_the_tool_output_back() {
 #[tokio::test]
 async fn usage_sums_over_turns() {
     let model = MockModel::script([
-        Step::tool_calls([call("echo", json!({"text": "a"}))]).with_usage(Usage::new(100, 10)),
+        Step::tool_calls([call_named("echo", json!({"text": "a"}))])
+            .with_usage(Usage::new(100, 10)),
         Step::text("done").with_usage(Usage::new(150, 20)),
     ]);
     let agent: Agent<()> = Agent::builder("A").tool(echo()).build().unwrap();

@@ -34,7 +34,7 @@ fn triage() -> Agent<()> {
 
 #[tokio::test]
 async fn a_handoff_switches_the_agent_and_its_answer_is_final() {
-    let model = MockModel::script([Step::handoff("Billing"), Step::text("Refund issued.")]);
+    let model = MockModel::script([Step::handoff_to("Billing"), Step::text("Refund issued.")]);
     let result = Runner::new(model.clone())
         .run(&triage(), (), "refund me")
         .await
@@ -70,7 +70,7 @@ async fn a_handoff_switches_the_agent_and_its_answer_is_final() {
 #[tokio::test]
 async fn with_two_handoffs_in_one_response_the_first_wins() {
     let model = MockModel::script([
-        Step::handoff("Shipping").and(Step::handoff("Billing")),
+        Step::handoff_to("Shipping").and(Step::handoff_to("Billing")),
         Step::text("Tracking number 123."),
     ]);
     let result = Runner::new(model.clone())
@@ -101,7 +101,7 @@ async fn with_two_handoffs_in_one_response_the_first_wins() {
 #[tokio::test]
 async fn a_handoff_plus_text_in_one_response_the_handoff_wins() {
     let model = MockModel::script([
-        Step::text("Let me check.").and(Step::handoff("Billing")),
+        Step::text("Let me check.").and(Step::handoff_to("Billing")),
         Step::text("Billing here."),
     ]);
     let result = Runner::new(model)
@@ -115,7 +115,7 @@ async fn a_handoff_plus_text_in_one_response_the_handoff_wins() {
 #[tokio::test]
 async fn tool_calls_beside_a_handoff_still_run() {
     let model = MockModel::script([
-        Step::tool_call("echo", json!({"text": "noted"})).and(Step::handoff("Billing")),
+        Step::tool_call("echo", json!({"text": "noted"})).and(Step::handoff_to("Billing")),
         Step::text("done"),
     ]);
     let result = Runner::new(model).run(&triage(), (), "x").await.unwrap();
@@ -138,7 +138,7 @@ async fn an_input_filter_rewrites_what_the_next_agent_sees_but_keeps_the_items()
         .unwrap();
     let model = MockModel::script([
         Step::tool_call("echo", json!({"text": "A-1"})),
-        Step::text("Passing you to billing.").and(Step::handoff("Billing")),
+        Step::text("Passing you to billing.").and(Step::handoff_to("Billing")),
         Step::text("Refunded."),
     ]);
     let result = Runner::new(model.clone())
@@ -192,7 +192,7 @@ async fn the_last_agents_output_converts_into_the_run_output_type() {
         .build()
         .unwrap();
     let model = MockModel::script([
-        Step::handoff("Billing"),
+        Step::handoff_to("Billing"),
         Step::json(json!({"order_id": "A-1", "refunded_cents": 500})),
     ]);
     let result = Runner::new(model).run(&triage, (), "refund").await.unwrap();

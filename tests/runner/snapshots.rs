@@ -1,7 +1,7 @@
 //! Full transcripts, snapshot-tested.
 
 use agents_core::prelude::*;
-use agents_testing::{MockModel, Step, assert_run_snapshot, call};
+use agents_testing::{MockModel, Step, assert_run_snapshot, call_named};
 use serde_json::json;
 
 use crate::support::{echo, failing, panicking, refund};
@@ -20,12 +20,12 @@ async fn triage_hands_off_to_billing_which_refunds() {
         .build()
         .unwrap();
     let model = MockModel::script([
-        Step::tool_calls([call("echo", json!({"text": "order A-1001"}))])
+        Step::tool_calls([call_named("echo", json!({"text": "order A-1001"}))])
             .with_usage(Usage::new(120, 15)),
         Step::text("Billing will help.")
-            .and(Step::handoff("Billing"))
+            .and(Step::handoff_to("Billing"))
             .with_usage(Usage::new(160, 9)),
-        Step::tool_calls([call(
+        Step::tool_calls([call_named(
             "refund",
             json!({"order_id": "A-1001", "amount_cents": 2500}),
         )])
@@ -50,10 +50,10 @@ async fn tool_errors_go_back_to_the_model() {
         .unwrap();
     let model = MockModel::script([
         Step::tool_calls([
-            call("refund", json!({"order_id": "A-1", "amount_cents": "5"})),
-            call("fail", json!({})),
-            call("explode", json!({})),
-            call("lookup", json!({"id": 1})),
+            call_named("refund", json!({"order_id": "A-1", "amount_cents": "5"})),
+            call_named("fail", json!({})),
+            call_named("explode", json!({})),
+            call_named("lookup", json!({"id": 1})),
         ]),
         Step::text("Something went wrong on our side."),
     ]);

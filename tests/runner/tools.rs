@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use agents_core::prelude::*;
 use agents_core::{Item, RunError, ToolFailure};
-use agents_testing::{MockModel, Step, call};
+use agents_testing::{MockModel, Step, call_named};
 use serde_json::json;
 use tokio::sync::Barrier;
 
@@ -51,8 +51,8 @@ async fn tools_of_one_turn_run_concurrently_and_keep_call_order() {
     };
     let model = MockModel::script([
         Step::tool_calls([
-            call("meet", json!({"name": "first"})),
-            call("meet", json!({"name": "second"})),
+            call_named("meet", json!({"name": "first"})),
+            call_named("meet", json!({"name": "second"})),
         ]),
         Step::text("both met"),
     ]);
@@ -160,8 +160,8 @@ async fn a_failing_tool_becomes_an_error_output() {
 async fn a_panicking_tool_becomes_an_error_output() {
     let model = MockModel::script([
         Step::tool_calls([
-            call("explode", json!({})),
-            call("echo", json!({"text": "still here"})),
+            call_named("explode", json!({})),
+            call_named("echo", json!({"text": "still here"})),
         ]),
         Step::text("recovered"),
     ]);
@@ -226,8 +226,8 @@ async fn fail_run_policy_ends_the_run_with_a_typed_error() {
 #[tokio::test]
 async fn stop_on_first_tool_returns_the_tool_output() {
     let model = MockModel::script([Step::tool_calls([
-        call("echo", json!({"text": "from the tool"})),
-        call("echo", json!({"text": "second"})),
+        call_named("echo", json!({"text": "from the tool"})),
+        call_named("echo", json!({"text": "second"})),
     ])]);
     let agent: Agent<()> = Agent::builder("A")
         .tool(echo())

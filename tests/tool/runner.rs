@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicU32;
 
 use agents_core::Item;
 use agents_core::prelude::*;
-use agents_testing::{MockModel, Step, call};
+use agents_testing::{MockModel, Step, call_named};
 use serde_json::json;
 
 use crate::forms::{Shop, refund};
@@ -37,7 +37,7 @@ fn tool_outputs(model: &MockModel, request: usize) -> Vec<(String, bool)> {
 #[tokio::test]
 async fn mistyped_arguments_reach_the_model_with_the_field_path() {
     let model = MockModel::script([
-        Step::tool_calls([call(
+        Step::tool_calls([call_named(
             "refund",
             json!({"order_id": "A-1", "amount_cents": "5"}),
         )]),
@@ -61,8 +61,8 @@ async fn mistyped_arguments_reach_the_model_with_the_field_path() {
 #[tokio::test]
 async fn a_missing_required_field_reaches_the_model() {
     let model = MockModel::script([
-        Step::tool_calls([call("refund", json!({"order_id": "A-1"}))]),
-        Step::tool_calls([call(
+        Step::tool_calls([call_named("refund", json!({"order_id": "A-1"}))]),
+        Step::tool_calls([call_named(
             "refund",
             json!({"order_id": "A-1", "amount_cents": 5}),
         )]),
@@ -91,7 +91,7 @@ async fn a_missing_required_field_reaches_the_model() {
 #[tokio::test]
 async fn an_err_return_reaches_the_model_as_an_error_output() {
     let model = MockModel::script([
-        Step::tool_calls([call(
+        Step::tool_calls([call_named(
             "refund",
             json!({"order_id": "A-1", "amount_cents": 0}),
         )]),

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::handoff::{HandoffEntry, convert};
 use super::output::OutputSpec;
-use super::{Agent, AgentCore, AgentError, Handoff, Instructions, ToolUseBehavior};
+use super::{Agent, AgentCore, AgentError, Handoff, Handoffs, Instructions, ToolUseBehavior};
 use crate::model::{BoxFuture, ModelSettings};
 use crate::run::RunContext;
 use crate::tool::{DynTool, Tool};
@@ -39,6 +39,7 @@ pub struct AgentBuilder<Ctx, Out> {
     tools: Vec<Arc<dyn DynTool<Ctx>>>,
     handoffs: Vec<HandoffEntry<Ctx>>,
     output: OutputSpec,
+    model: Option<Arc<str>>,
     model_settings: ModelSettings,
     tool_use_behavior: ToolUseBehavior,
     errors: Vec<AgentError>,
@@ -62,6 +63,7 @@ impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
             tools: Vec::new(),
             handoffs: Vec::new(),
             output: OutputSpec::text(),
+            model: None,
             model_settings: ModelSettings::default(),
             tool_use_behavior: ToolUseBehavior::default(),
             errors: Vec::new(),
@@ -118,9 +120,23 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self
     }
 
+    /// Adds every handoff of a `#[derive(Handoffs)]` enum.
+    pub fn handoffs<H: Handoffs<Ctx, Out>>(mut self) -> Self {
+        self.handoffs
+            .extend(H::handoffs().into_iter().map(|h| h.entry));
+        self
+    }
+
     /// The description other agents' models see for a handoff to this agent.
     pub fn handoff_description(mut self, description: impl Into<String>) -> Self {
         self.handoff_description = Some(description.into());
+        self
+    }
+
+    /// The model this agent asks for (e.g. `"gpt-4o-mini"`); without it the
+    /// model client's default is used.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(Arc::from(model.into()));
         self
     }
 
@@ -155,7 +171,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             } else {
                 errors.push(AgentError::HandoffBeforeOutputType {
                     agent: self.name.clone(),
-                    target: handoff.target.name.to_string(),
+                    target: handoff.target_name.to_string(),
                 });
             }
         }
@@ -166,6 +182,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             tools: self.tools,
             handoffs,
             output: OutputSpec::structured::<T>(),
+            model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
             errors,
@@ -196,6 +213,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             tools: self.tools,
             handoffs,
             output,
+            model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
             errors: self.errors,
@@ -233,6 +251,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             handoffs: self.handoffs,
             tool_definitions: definitions.into(),
             output: self.output,
+            model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
         })))

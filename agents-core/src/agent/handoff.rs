@@ -3,10 +3,14 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
 use super::output::AnyOutput;
-use super::{Agent, AgentCore};
+use super::{Agent, AgentCore, AgentDef};
 use crate::item::Item;
-use crate::tool::ToolDefinition;
+use crate::run::RunContext;
+use crate::tool::{ToolDefinition, parse_arguments, parse_strict_arguments};
 
 /// Rewrites the conversation history the next agent receives on a handoff.
 pub type HandoffInputFilter = Arc<dyn Fn(Vec<Arc<Item>>) -> Vec<Arc<Item>> + Send + Sync>;
@@ -41,6 +45,31 @@ pub fn handoff_tool_name(agent_name: &str) -> String {
         out.pop();
     }
     out
+}
+
+fn default_description(name: &str, handoff_description: Option<&str>) -> String {
+    match handoff_description {
+        Some(description) => {
+            format!("Handoff to the {name} agent to handle the request. {description}")
+        }
+        None => format!("Handoff to the {name} agent to handle the request."),
+    }
+}
+
+/// The handoffs a `#[derive(Handoffs)]` enum declares: one per variant, each
+/// to the agent type the variant wraps.
+///
+/// Implemented for an agent whose context is `Ctx` and whose output type is
+/// `Out` only when every target agent has context `Ctx` and an output type
+/// that converts into `Out`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the handoffs of an agent with context `{Ctx}` and output `{Out}`",
+    label = "not `Handoffs<{Ctx}, {Out}>`",
+    note = "every variant must wrap an agent whose context is `{Ctx}` and whose output converts into `{Out}` (`Into`); declare the enum with `#[derive(Handoffs)]`"
+)]
+pub trait Handoffs<Ctx, Out> {
+    /// The handoffs, in variant order.
+    fn handoffs() -> Vec<Handoff<Ctx, Out>>;
 }
 
 /// A history filter that removes tool calls, tool outputs, handoff calls and
@@ -84,7 +113,7 @@ impl<Ctx, Out> fmt::Debug for Handoff<Ctx, Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handoff")
             .field("tool_name", &self.entry.tool_name)
-            .field("target", &self.entry.target.name)
+            .field("target", &self.entry.target_name)
             .finish_non_exhaustive()
     }
 }
@@ -94,26 +123,80 @@ impl<Ctx, Out: Send + 'static> Handoff<Ctx, Out> {
     /// (`From`/`Into`; the identity when both are the same type).
     pub fn to<Target: Into<Out> + Send + 'static>(target: &Agent<Ctx, Target>) -> Self {
         let core = Arc::clone(&target.core);
-        let description = match &core.handoff_description {
-            Some(description) => {
-                format!(
-                    "Handoff to the {} agent to handle the request. {description}",
-                    core.name
-                )
-            }
-            None => format!("Handoff to the {} agent to handle the request.", core.name),
-        };
         Handoff {
             entry: HandoffEntry {
                 tool_name: handoff_tool_name(&core.name),
-                description,
+                description: default_description(&core.name, core.handoff_description.as_deref()),
+                target_name: Arc::clone(&core.name),
                 target_output: target.output_type_id(),
-                target: core,
+                target: HandoffTarget::Ready(core),
+                parameters: None,
+                on_handoff: None,
                 convert: vec![convert::<Target, Out>],
                 input_filter: None,
             },
             _out: PhantomData,
         }
+    }
+
+    /// A handoff to the agent declared by the type `A` (`#[agent]`), built on
+    /// first use, so agent graphs may have cycles.
+    pub fn to_def<A>() -> Self
+    where
+        A: AgentDef<Context = Ctx>,
+        A::Output: Into<Out>,
+        Ctx: Send + Sync + 'static,
+    {
+        Handoff {
+            entry: HandoffEntry {
+                tool_name: handoff_tool_name(A::NAME),
+                description: default_description(A::NAME, A::HANDOFF_DESCRIPTION),
+                target_name: Arc::from(A::NAME),
+                target_output: TypeId::of::<A::Output>(),
+                target: HandoffTarget::Lazy(|| A::agent().core),
+                parameters: None,
+                on_handoff: None,
+                convert: vec![convert::<A::Output, Out>],
+                input_filter: None,
+            },
+            _out: PhantomData,
+        }
+    }
+
+    /// Runs `f` when the model takes this handoff, before the next agent
+    /// starts.
+    pub fn on_handoff(mut self, f: impl Fn(&RunContext<Ctx>) + Send + Sync + 'static) -> Self {
+        self.entry.on_handoff = Some(Arc::new(move |ctx, _arguments| {
+            f(ctx);
+            Ok(())
+        }));
+        self
+    }
+
+    /// The model passes an input of type `T` with the handoff (its JSON
+    /// schema becomes the handoff tool's parameters, strict when possible),
+    /// and `f` receives it parsed. Input that does not parse refuses the
+    /// handoff with an error output naming the field, so the model can retry.
+    pub fn on_handoff_with_input<T>(
+        mut self,
+        f: impl Fn(&RunContext<Ctx>, T) + Send + Sync + 'static,
+    ) -> Self
+    where
+        T: DeserializeOwned + JsonSchema + 'static,
+    {
+        let (parameters, strict) = crate::schema::schema_for_mode::<T>(true);
+        self.entry.parameters = Some(parameters);
+        self.entry.on_handoff = Some(Arc::new(move |ctx, arguments| {
+            let parsed = if strict {
+                parse_strict_arguments::<T>(arguments)
+            } else {
+                parse_arguments::<T>(arguments)
+            };
+            let input = parsed.map_err(|error| error.to_string())?;
+            f(ctx, input);
+            Ok(())
+        }));
+        self
     }
 
     /// Replaces the tool name the model calls (default
@@ -156,12 +239,37 @@ pub(crate) fn convert<From: Into<To> + Send + 'static, To: Send + 'static>(
     Ok(Box::new((*value).into()))
 }
 
+/// Where a handoff leads: an agent built already, or one built on first
+/// use (agents declared with `#[agent]`, whose graphs may have cycles).
+pub(crate) enum HandoffTarget<Ctx> {
+    Ready(Arc<AgentCore<Ctx>>),
+    Lazy(fn() -> Arc<AgentCore<Ctx>>),
+}
+
+impl<Ctx> HandoffTarget<Ctx> {
+    pub(crate) fn resolve(&self) -> Arc<AgentCore<Ctx>> {
+        match self {
+            HandoffTarget::Ready(core) => Arc::clone(core),
+            HandoffTarget::Lazy(build) => build(),
+        }
+    }
+}
+
+/// Runs when a handoff is taken, with the raw JSON arguments of the handoff
+/// call; an `Err` refuses the handoff and goes to the model.
+pub(crate) type OnHandoffFn<Ctx> =
+    Arc<dyn Fn(&RunContext<Ctx>, &str) -> Result<(), String> + Send + Sync>;
+
 /// A handoff as an agent stores it.
 pub(crate) struct HandoffEntry<Ctx> {
     pub(crate) tool_name: String,
     pub(crate) description: String,
-    pub(crate) target: Arc<AgentCore<Ctx>>,
+    pub(crate) target_name: Arc<str>,
+    pub(crate) target: HandoffTarget<Ctx>,
     pub(crate) target_output: TypeId,
+    /// JSON schema of the handoff input, when it takes one.
+    pub(crate) parameters: Option<serde_json::Value>,
+    pub(crate) on_handoff: Option<OnHandoffFn<Ctx>>,
     /// Target output → this agent's output, applied in order.
     pub(crate) convert: Vec<ConvertFn>,
     pub(crate) input_filter: Option<HandoffInputFilter>,
@@ -169,16 +277,26 @@ pub(crate) struct HandoffEntry<Ctx> {
 
 impl<Ctx> HandoffEntry<Ctx> {
     pub(crate) fn definition(&self) -> ToolDefinition {
+        let (parameters, strict) = match &self.parameters {
+            Some(parameters) => (
+                parameters.clone(),
+                parameters.get("additionalProperties") == Some(&serde_json::Value::Bool(false)),
+            ),
+            None => (
+                serde_json::json!({
+                    "type": "object",
+                    "properties": {},
+                    "required": [],
+                    "additionalProperties": false
+                }),
+                true,
+            ),
+        };
         ToolDefinition {
             name: self.tool_name.clone(),
             description: self.description.clone(),
-            parameters: serde_json::json!({
-                "type": "object",
-                "properties": {},
-                "required": [],
-                "additionalProperties": false
-            }),
-            strict: true,
+            parameters,
+            strict,
         }
     }
 }

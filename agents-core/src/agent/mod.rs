@@ -5,9 +5,12 @@
 //! target shares; `Out` is the type of the run's final output.
 
 mod builder;
+mod def;
+mod graph;
 pub(crate) mod handoff;
 mod instructions;
 pub(crate) mod output;
+mod tool;
 
 use std::any::TypeId;
 use std::fmt;
@@ -15,8 +18,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 pub use builder::AgentBuilder;
-pub use handoff::{Handoff, HandoffInputFilter, handoff_tool_name, remove_tool_items};
+pub use def::AgentDef;
+pub use graph::{AgentGraph, GraphAgent};
+pub use handoff::{Handoff, HandoffInputFilter, Handoffs, handoff_tool_name, remove_tool_items};
 pub use instructions::{Instructions, InstructionsFn};
+pub use tool::AgentTool;
 
 pub(crate) use handoff::HandoffEntry;
 pub(crate) use output::OutputSpec;
@@ -77,6 +83,7 @@ pub(crate) struct AgentCore<Ctx> {
     /// Function tools first, then handoff tools, in the order added.
     pub(crate) tool_definitions: Arc<[ToolDefinition]>,
     pub(crate) output: OutputSpec,
+    pub(crate) model: Option<Arc<str>>,
     pub(crate) model_settings: ModelSettings,
     pub(crate) tool_use_behavior: ToolUseBehavior,
 }
@@ -165,6 +172,11 @@ impl<Ctx, Out> Agent<Ctx, Out> {
     /// The JSON schema of the structured output, or `None` for text output.
     pub fn output_schema(&self) -> Option<&OutputSchema> {
         self.core.output.schema.as_deref()
+    }
+
+    /// The model the agent asks for, if it names one.
+    pub fn model(&self) -> Option<&str> {
+        self.core.model.as_deref()
     }
 
     /// The agent's model settings.

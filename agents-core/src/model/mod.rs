@@ -124,6 +124,9 @@ pub struct ModelRequest {
     /// Name of the agent making the call (for logs, mocks and recordings; not
     /// sent to the provider).
     pub agent: Arc<str>,
+    /// The model the agent asks for (e.g. `"gpt-4o-mini"`); `None` leaves the
+    /// choice to the model client's default.
+    pub model: Option<Arc<str>>,
     /// The agent's instructions, sent as the system/developer message.
     pub instructions: Option<Arc<str>>,
     /// The conversation so far, oldest first.
@@ -143,6 +146,7 @@ impl ModelRequest {
     pub fn new(agent: impl Into<Arc<str>>, input: Vec<Arc<Item>>) -> Self {
         ModelRequest {
             agent: agent.into(),
+            model: None,
             instructions: None,
             input,
             tools: Arc::from(Vec::new()),

@@ -42,6 +42,9 @@ pub struct RunConfig {
     pub metadata: Arc<Metadata>,
     /// Model settings that override every agent's, field by field.
     pub model_settings: ModelSettings,
+    /// How deeply agents used as tools may nest (an agent tool calling an
+    /// agent tool ...). Default 3; a call past it is a tool error.
+    pub max_nesting_depth: u32,
 }
 
 impl Default for RunConfig {
@@ -55,6 +58,7 @@ impl Default for RunConfig {
             run_id: None,
             metadata: Arc::default(),
             model_settings: ModelSettings::default(),
+            max_nesting_depth: 3,
         }
     }
 }
@@ -105,6 +109,12 @@ impl RunConfig {
     /// Adds one metadata entry.
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
         Arc::make_mut(&mut self.metadata).insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets how deeply agents used as tools may nest.
+    pub fn max_nesting_depth(mut self, depth: u32) -> Self {
+        self.max_nesting_depth = depth;
         self
     }
 

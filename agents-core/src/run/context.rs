@@ -3,6 +3,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use super::config::RunConfig;
+use crate::model::Model;
 use crate::usage::Usage;
 
 /// Free-form run metadata: string keys, JSON values.
@@ -14,12 +16,24 @@ pub type Metadata = BTreeMap<String, serde_json::Value>;
 /// Dereferences to the user's context, so `ctx.orders` reads a field of
 /// `Ctx` directly.
 pub struct RunContext<Ctx> {
-    pub(crate) context: Ctx,
+    pub(crate) context: Arc<Ctx>,
     pub(crate) run_id: Arc<str>,
     pub(crate) metadata: Arc<Metadata>,
     pub(crate) usage: Usage,
     pub(crate) agent: Arc<str>,
     pub(crate) turn: u32,
+    /// What a nested run (an agent used as a tool) needs; `None` outside a
+    /// run.
+    pub(crate) runtime: Option<Runtime>,
+}
+
+/// The model and limits of the run, for nested runs.
+#[derive(Clone)]
+pub(crate) struct Runtime {
+    pub(crate) model: Arc<dyn Model>,
+    pub(crate) config: RunConfig,
+    /// 0 for a top-level run, 1 for an agent run as a tool, ...
+    pub(crate) depth: u32,
 }
 
 impl<Ctx> RunContext<Ctx> {
@@ -27,12 +41,13 @@ impl<Ctx> RunContext<Ctx> {
     /// run id `"test"`, no metadata, zero usage, agent `"test"`, turn 0.
     pub fn new(context: Ctx) -> Self {
         RunContext {
-            context,
+            context: Arc::new(context),
             run_id: Arc::from("test"),
             metadata: Arc::default(),
             usage: Usage::default(),
             agent: Arc::from("test"),
             turn: 0,
+            runtime: None,
         }
     }
 
@@ -66,9 +81,16 @@ impl<Ctx> RunContext<Ctx> {
         self.turn
     }
 
-    /// Gives back the user's context.
-    pub fn into_context(self) -> Ctx {
-        self.context
+    /// The user's context as the run shares it (with nested runs of agents
+    /// used as tools).
+    pub fn shared_context(&self) -> &Arc<Ctx> {
+        &self.context
+    }
+
+    /// How deeply this run is nested: 0 for a run started by a runner, 1
+    /// inside an agent used as a tool, and so on.
+    pub fn depth(&self) -> u32 {
+        self.runtime.as_ref().map_or(0, |r| r.depth)
     }
 }
 

@@ -8,12 +8,12 @@
 //! Limits (turns, wall-clock, per model call, per tool) always apply.
 
 mod config;
-mod context;
+pub(crate) mod context;
 mod error;
 mod input;
 mod result;
 mod tools;
-mod turn;
+pub(crate) mod turn;
 
 use std::fmt;
 use std::future::IntoFuture;
@@ -233,10 +233,11 @@ where
         Box::pin(turn::execute(
             self.model,
             self.agent,
-            self.context,
+            Arc::new(self.context),
             self.input.into_items(),
             self.config,
             self.cancellation,
+            0,
         ))
     }
 }

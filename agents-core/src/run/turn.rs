@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::config::{RunConfig, ToolErrorPolicy};
-use super::context::RunContext;
+use super::context::{RunContext, Runtime};
 use super::error::{RunError, ToolFailure};
 use super::result::{PartialRun, RunResult};
 use super::tools::{handoff_accepted, run_tool_call};
@@ -72,13 +72,14 @@ enum Stop {
     },
 }
 
-pub(super) async fn execute<Ctx, Out>(
+pub(crate) async fn execute<Ctx, Out>(
     model: Arc<dyn Model>,
     agent: Agent<Ctx, Out>,
-    context: Ctx,
+    context: Arc<Ctx>,
     input: Vec<Arc<Item>>,
     config: RunConfig,
     cancellation: Option<CancellationToken>,
+    depth: u32,
 ) -> Result<RunResult<Out>, RunError>
 where
     Ctx: Send + Sync + 'static,
@@ -94,6 +95,11 @@ where
             usage: Default::default(),
             agent: Arc::clone(&agent.name),
             turn: 0,
+            runtime: Some(Runtime {
+                model: Arc::clone(&model),
+                config: config.clone(),
+                depth,
+            }),
         },
         history: input.clone(),
         input,
@@ -214,6 +220,7 @@ async fn run_turns<Ctx: Send + Sync>(
 
         let request = ModelRequest {
             agent: Arc::clone(&agent.name),
+            model: agent.model.clone(),
             instructions: agent.instructions.resolve(&state.ctx).await,
             input: state.history.clone(),
             tools: Arc::clone(&agent.tool_definitions),
@@ -307,6 +314,7 @@ async fn run_calls<Ctx: Send + Sync>(
     };
 
     let mut results = results.into_iter();
+    let mut refused = false;
     let mut first_failure = None;
     let mut stop_output: Option<String> = None;
     for item in calls {
@@ -345,15 +353,33 @@ async fn run_calls<Ctx: Send + Sync>(
             Item::HandoffCall(call) => {
                 let is_winner = winner.is_some_and(|w| std::ptr::eq(w, call));
                 let output = if is_winner {
-                    let target = &agent
-                        .handoff(&call.name)
-                        .map(|h| Arc::clone(&h.target.name))
+                    let handoff = agent.handoff(&call.name);
+                    let target = handoff
+                        .map(|h| Arc::clone(&h.target_name))
                         .unwrap_or_else(|| Arc::from(call.name.as_str()));
-                    HandoffOutput {
-                        call_id: call.call_id.clone(),
-                        from_agent: agent.name.to_string(),
-                        to_agent: Some(target.to_string()),
-                        output: handoff_accepted(target),
+                    let refusal = match handoff.and_then(|h| h.on_handoff.as_ref()) {
+                        Some(on_handoff) => on_handoff(&state.ctx, &call.arguments).err(),
+                        None => None,
+                    };
+                    match refusal {
+                        None => HandoffOutput {
+                            call_id: call.call_id.clone(),
+                            from_agent: agent.name.to_string(),
+                            to_agent: Some(target.to_string()),
+                            output: handoff_accepted(&target),
+                        },
+                        Some(reason) => {
+                            refused = true;
+                            HandoffOutput {
+                                call_id: call.call_id.clone(),
+                                from_agent: agent.name.to_string(),
+                                to_agent: None,
+                                output: format!(
+                                    "error: invalid handoff input for `{}`: {reason}",
+                                    call.name
+                                ),
+                            }
+                        }
                     }
                 } else {
                     HandoffOutput {
@@ -382,15 +408,15 @@ async fn run_calls<Ctx: Send + Sync>(
         }
     }
 
-    if let Some(call) = winner {
+    if let Some(call) = winner.filter(|_| !refused) {
         if let Some(handoff) = agent.handoff(&call.name) {
             if let Some(filter) = &handoff.input_filter {
                 let history = std::mem::take(&mut state.history);
                 state.history = filter(history);
             }
             state.conversions.push(handoff.convert.clone());
-            state.agent = Arc::clone(&handoff.target);
-            state.ctx.agent = Arc::clone(&handoff.target.name);
+            state.agent = handoff.target.resolve();
+            state.ctx.agent = Arc::clone(&handoff.target_name);
             return None;
         }
     }

@@ -66,7 +66,7 @@ where
 
 impl<Ctx, Args, F, Fut, T, E> Tool<Ctx> for FunctionTool<Args, F>
 where
-    Ctx: Sync,
+    Ctx: Send + Sync,
     Args: DeserializeOwned + JsonSchema + Send + 'static,
     F: Fn(Args) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, E>> + Send,

@@ -118,6 +118,26 @@ pub trait Tool<Ctx>: Send + Sync + 'static {
     }
 }
 
+/// A tool whose name and argument type are known at compile time: every
+/// `#[tool]` function's tool type. Test scripts use it to name tools by type
+/// (`call(lookup_order {}, ...)`), so a typo does not compile.
+pub trait TypedTool {
+    /// The name the model calls the tool by.
+    const NAME: &'static str;
+    /// The decoded arguments (`Serialize` when every argument type is).
+    type Args: DeserializeOwned;
+}
+
+/// Typed arguments of the tool `T`, built by the `args` function `#[tool]`
+/// generates (`lookup_order::args("A-1001".into())`).
+pub struct TypedArgs<T: TypedTool>(pub T::Args);
+
+impl<T: TypedTool> std::fmt::Debug for TypedArgs<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("TypedArgs").field(&T::NAME).finish()
+    }
+}
+
 /// The object-safe form of [`Tool<Ctx>`] that agents store.
 ///
 /// Implemented for every `Tool<Ctx>`; there is no reason to implement it by

@@ -44,6 +44,22 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         quote!(#(#attrs)* #name: #ty)
     });
     let names: Vec<_> = tool.args.iter().map(|arg| &arg.ident).collect();
+    let types: Vec<_> = tool.args.iter().map(|arg| &arg.ty).collect();
+    // `for<'__a>` keeps each bound from being trivially false when a type
+    // is not `Serialize`: the impl then exists only where it holds, and
+    // `Serialize` is not required of tool arguments.
+    let serialize_bound = tool
+        .args
+        .iter()
+        .map(|arg| {
+            let ty = &arg.ty;
+            format!(
+                "for<'__a> {}: {krate_str}::__private::serde::Serialize",
+                quote!(#ty)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
 
     let context = tool.contexts.first();
     let (impl_generics, ctx_ty) = match context {
@@ -92,11 +108,28 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         #vis struct #ident {}
 
         const _: () = {
-            #[derive(#krate::__private::serde::Deserialize, #krate::__private::schemars::JsonSchema)]
-            #[serde(crate = #serde_crate)]
+            #[derive(
+                #krate::__private::serde::Deserialize,
+                #krate::__private::serde::Serialize,
+                #krate::__private::schemars::JsonSchema
+            )]
+            #[serde(crate = #serde_crate, bound(serialize = #serialize_bound))]
             #[schemars(crate = #schemars_crate)]
-            struct #args_struct {
+            pub struct #args_struct {
                 #(#fields),*
+            }
+
+            impl #krate::TypedTool for #ident {
+                const NAME: &'static str = #tool_name;
+                type Args = #args_struct;
+            }
+
+            impl #ident {
+                /// Typed arguments for a scripted call to this tool.
+                #[allow(clippy::too_many_arguments)]
+                #vis fn args(#(#names: #types),*) -> #krate::TypedArgs<#ident> {
+                    #krate::TypedArgs(#args_struct { #(#names),* })
+                }
             }
 
             /// The arguments schema and whether it is strict, computed once.
