@@ -82,7 +82,7 @@ pub use tool::{FunctionTool, Tool, ToolDefinition, ToolError, TypedArgs, TypedTo
 pub use usage::Usage;
 
 #[cfg(feature = "macros")]
-pub use agents_macros::tool;
+pub use agents_macros::{Handoffs, agent, tool};
 
 /// The names most programs need: `use agents_core::prelude::*;`.
 pub mod prelude {
@@ -96,7 +96,7 @@ pub mod prelude {
     pub use crate::tool::{FunctionTool, Tool, ToolError};
     pub use crate::usage::Usage;
     #[cfg(feature = "macros")]
-    pub use agents_macros::tool;
+    pub use agents_macros::{Handoffs, agent, tool};
 }
 
 /// Paths the macros' generated code uses. Not public API.

@@ -3,7 +3,10 @@
 
 use proc_macro::TokenStream;
 
+mod agent;
 mod docs;
+mod handoffs;
+mod keys;
 mod tool;
 
 /// Turns a plain Rust function into a tool an agent can call.
@@ -125,4 +128,18 @@ mod tool;
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     tool::expand(attr.into(), item.into()).into()
+}
+
+/// Declares a struct as an agent. See `agents_core::agent` (the macro) for
+/// the full documentation.
+#[proc_macro_attribute]
+pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
+    agent::expand(attr.into(), item.into()).into()
+}
+
+/// Declares where an agent may hand off: one variant per target agent type.
+/// See `agents_core::Handoffs` (the derive) for the full documentation.
+#[proc_macro_derive(Handoffs, attributes(handoff, handoffs))]
+pub fn derive_handoffs(input: TokenStream) -> TokenStream {
+    handoffs::expand(input.into()).into()
 }

@@ -155,6 +155,12 @@ impl Step {
         Self::handoff_to(A::NAME)
     }
 
+    /// A handoff to the agent type `A` passing `input`, for handoffs that
+    /// take a typed input (`#[handoff(input = ...)]`).
+    pub fn handoff_with<A: AgentDef>(input: serde_json::Value) -> Self {
+        Self::handoff_with_input(A::NAME, input)
+    }
+
     /// A handoff to the agent named `agent`, for agents built at run time.
     pub fn handoff_to(agent: &str) -> Self {
         Self::handoff_with_input(agent, serde_json::json!({}))

@@ -204,12 +204,24 @@ fn render_item(out: &mut String, item: &Item, ids: &mut CallIds) {
             ids.get(&output.call_id),
             indent(&output.output)
         ),
-        Item::HandoffCall(call) => writeln!(
-            out,
-            "  handoff call [{}] {}",
-            ids.get(&call.call_id),
-            call.name
-        ),
+        Item::HandoffCall(call) => {
+            let arguments = normalize_json(&call.arguments);
+            if arguments == "{}" || call.arguments.trim().is_empty() {
+                writeln!(
+                    out,
+                    "  handoff call [{}] {}",
+                    ids.get(&call.call_id),
+                    call.name
+                )
+            } else {
+                writeln!(
+                    out,
+                    "  handoff call [{}] {} {arguments}",
+                    ids.get(&call.call_id),
+                    call.name
+                )
+            }
+        }
         Item::HandoffOutput(output) => match &output.to_agent {
             Some(to) => writeln!(
                 out,

@@ -1,0 +1,150 @@
+//! Code generation for `#[agent]`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::attr::{AgentAttr, Instructions};
+
+pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
+    let krate = match &attr.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::agents_core),
+    };
+    let ident = &item.ident;
+    let name = attr
+        .name
+        .as_ref()
+        .map_or_else(|| ident.to_string(), syn::LitStr::value);
+    let ctx = match &attr.context {
+        Some(ty) => quote!(#ty),
+        None => quote!(()),
+    };
+    let out = match (&attr.convert_output, &attr.output) {
+        (Some(ty), _) | (None, Some(ty)) => quote!(#ty),
+        (None, None) => quote!(::std::string::String),
+    };
+    let handoff_description = match &attr.handoff_description {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
+
+    let instructions = match &attr.instructions {
+        None => quote!(),
+        Some(Instructions::Text(text)) => quote!(.instructions(#text)),
+        Some(Instructions::Sync(path)) => quote_spanned! {path.span()=> .instructions_fn(#path) },
+        Some(Instructions::Async(path)) => quote_spanned! {path.span()=>
+            .instructions_async(|__ctx| ::std::boxed::Box::pin(#path(__ctx)))
+        },
+    };
+    let tools = attr
+        .tools
+        .iter()
+        .map(|path| quote_spanned! {path.span()=> .tool(#path {}) });
+    let output = attr
+        .output
+        .as_ref()
+        .map(|ty| quote_spanned! {ty.span()=> .output_type::<#ty>() });
+    let convert = attr
+        .convert_output
+        .as_ref()
+        .map(|ty| quote_spanned! {ty.span()=> .convert_output::<#ty>() });
+    let handoffs = attr
+        .handoffs
+        .as_ref()
+        .map(|ty| quote_spanned! {ty.span()=> .handoffs::<#ty>() });
+    let model = attr.model.as_ref().map(|m| quote!(.model(#m)));
+    let description = attr
+        .handoff_description
+        .as_ref()
+        .map(|d| quote!(.handoff_description(#d)));
+
+    let mut settings = Vec::new();
+    if let Some(value) = &attr.temperature {
+        settings.push(quote!(.temperature(#value as f32)));
+    }
+    if let Some(value) = &attr.top_p {
+        settings.push(quote!(.top_p(#value as f32)));
+    }
+    if let Some(value) = &attr.max_tokens {
+        settings.push(quote!(.max_tokens(#value)));
+    }
+    if let Some(value) = &attr.parallel_tool_calls {
+        settings.push(quote!(.parallel_tool_calls(#value)));
+    }
+    if let Some(choice) = &attr.tool_choice {
+        let choice = match choice.value().as_str() {
+            "auto" => quote!(#krate::ToolChoice::Auto),
+            "none" => quote!(#krate::ToolChoice::None),
+            "required" => quote!(#krate::ToolChoice::Required),
+            _ => quote!(#krate::ToolChoice::Tool(::std::string::String::from(#choice))),
+        };
+        settings.push(quote!(.tool_choice(#choice)));
+    }
+    let settings = (!settings.is_empty())
+        .then(|| quote!(.model_settings(#krate::ModelSettings::new() #(#settings)*)));
+
+    let behavior = if !attr.stop_at_tools.is_empty() {
+        let names = attr.stop_at_tools.iter().map(|path| {
+            quote_spanned! {path.span()=>
+                ::std::string::String::from(<#path as #krate::TypedTool>::NAME)
+            }
+        });
+        Some(
+            quote!(.tool_use_behavior(#krate::ToolUseBehavior::StopAtTools(::std::vec![#(#names),*]))),
+        )
+    } else {
+        attr.tool_use_behavior
+            .as_ref()
+            .map(|b| match b.value().as_str() {
+                "stop_on_first_tool" => {
+                    quote!(.tool_use_behavior(#krate::ToolUseBehavior::StopOnFirstTool))
+                }
+                _ => quote!(.tool_use_behavior(#krate::ToolUseBehavior::RunLlmAgain)),
+            })
+    };
+
+    quote! {
+        #item
+
+        const _: () = {
+            impl #krate::AgentDef for #ident {
+                type Context = #ctx;
+                type Output = #out;
+                const NAME: &'static str = #name;
+                const HANDOFF_DESCRIPTION: ::core::option::Option<&'static str> = #handoff_description;
+
+                fn agent() -> #krate::Agent<#ctx, #out> {
+                    static AGENT: ::std::sync::OnceLock<#krate::Agent<#ctx, #out>> =
+                        ::std::sync::OnceLock::new();
+                    ::core::clone::Clone::clone(AGENT.get_or_init(|| {
+                        let builder = #krate::Agent::<#ctx>::builder(#name)
+                            #instructions
+                            #(#tools)*
+                            #output
+                            #convert
+                            #handoffs
+                            #model
+                            #settings
+                            #behavior
+                            #description;
+                        match builder.build() {
+                            ::core::result::Result::Ok(agent) => agent,
+                            ::core::result::Result::Err(error) => {
+                                ::core::panic!("agent `{}` is mis-declared: {}", #name, error)
+                            }
+                        }
+                    }))
+                }
+            }
+
+            impl #krate::AsAgent<#ctx> for #ident {
+                type Output = #out;
+
+                fn as_agent(&self) -> #krate::Agent<#ctx, #out> {
+                    <Self as #krate::AgentDef>::agent()
+                }
+            }
+        };
+    }
+}

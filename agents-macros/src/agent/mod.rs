@@ -1,0 +1,33 @@
+//! `#[agent]`: attribute parsing → checks → code generation.
+
+mod attr;
+mod check;
+mod expand;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+/// Expands `#[agent(attr)] item`. On error, re-emits the struct next to the
+/// errors, so other code naming it still resolves.
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: syn::ItemStruct = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            return syn::Error::new_spanned(
+                &item,
+                "`#[agent]` goes on a struct, e.g. `struct Billing;`",
+            )
+            .to_compile_error();
+        }
+    };
+    let (attr, mut errors) = attr::parse(attr);
+    errors.extend(check::check(&attr, &item));
+    match crate::keys::combine(errors) {
+        None => expand::expand(&attr, &item),
+        Some(error) => {
+            let mut tokens = item.to_token_stream();
+            tokens.extend(error.to_compile_error());
+            tokens
+        }
+    }
+}

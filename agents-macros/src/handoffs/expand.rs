@@ -1,0 +1,101 @@
+//! Code generation for `#[derive(Handoffs)]`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::ast::Route;
+
+pub(crate) fn expand(route: &Route) -> TokenStream {
+    let krate = match &route.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::agents_core),
+    };
+    let ident = &route.ident;
+    let (impl_generics, ctx) = match &route.context {
+        Some(ty) => (quote!(<__Out>), quote!(#ty)),
+        None => (quote!(<__Ctx, __Out>), quote!(__Ctx)),
+    };
+    let context_bound = match &route.context {
+        Some(_) => quote!(),
+        None => quote!(__Ctx: ::core::marker::Send + ::core::marker::Sync + 'static,),
+    };
+
+    // One bound pair per variant, spanned at the variant's agent type, so a
+    // mismatch points at the variant.
+    let bounds = route.variants.iter().map(|variant| {
+        let agent = &variant.agent;
+        // `for<'__a>` keeps a non-agent variant from being a trivially false
+        // bound here; the assertion below reports it on the variant.
+        quote_spanned! {agent.span()=>
+            for<'__a> #agent: #krate::AgentDef<Context = #ctx>,
+            <#agent as #krate::AgentDef>::Output: ::core::convert::Into<__Out>,
+        }
+    });
+
+    let handoffs = route.variants.iter().map(|variant| {
+        let agent = &variant.agent;
+        let mut handoff =
+            quote_spanned! {agent.span()=> #krate::Handoff::<#ctx, __Out>::to_def::<#agent>() };
+        if let Some(description) = &variant.description {
+            handoff.extend(quote!(.description(#description)));
+        } else if let Some(doc) = &variant.doc {
+            handoff.extend(quote! {
+                .description(::std::format!(
+                    "Handoff to the {} agent to handle the request. {}",
+                    <#agent as #krate::AgentDef>::NAME,
+                    #doc
+                ))
+            });
+        }
+        if let Some(tool_name) = &variant.tool_name {
+            handoff.extend(quote!(.tool_name(#tool_name)));
+        }
+        if let Some(filter) = &variant.input_filter {
+            handoff.extend(quote_spanned! {filter.span()=> .input_filter(#filter) });
+        }
+        match (&variant.on_handoff, &variant.input) {
+            (Some(callback), Some(input)) => handoff.extend(quote_spanned! {callback.span()=>
+                .on_handoff_with_input::<#input>(#callback)
+            }),
+            (Some(callback), None) => {
+                handoff.extend(quote_spanned! {callback.span()=> .on_handoff(#callback) });
+            }
+            _ => {}
+        }
+        handoff
+    });
+
+    // The variants are a declaration, never built at run time; naming each
+    // constructor keeps `dead_code` quiet about them.
+    let constructors = route.variants.iter().map(|variant| {
+        let variant_ident = &variant.ident;
+        quote!(let _ = #ident::#variant_ident;)
+    });
+    let assertions = route.variants.iter().map(|variant| {
+        let agent = &variant.agent;
+        quote_spanned! {agent.span()=> __assert_agent::<#agent>(); }
+    });
+
+    quote! {
+        const _: () = {
+            #(#constructors)*
+        };
+
+        const _: fn() = || {
+            fn __assert_agent<__A: #krate::AgentDef>() {}
+            #(#assertions)*
+        };
+
+        impl #impl_generics #krate::Handoffs<#ctx, __Out> for #ident
+        where
+            #context_bound
+            __Out: ::core::marker::Send + 'static,
+            #(#bounds)*
+        {
+            fn handoffs() -> ::std::vec::Vec<#krate::Handoff<#ctx, __Out>> {
+                ::std::vec![#(#handoffs),*]
+            }
+        }
+    }
+}

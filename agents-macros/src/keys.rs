@@ -1,0 +1,103 @@
+//! Splitting `key = value, ...` attribute arguments, for macros whose values
+//! are not all expressions (lists of paths, types, `async path`).
+
+use proc_macro2::{Ident, TokenStream, TokenTree};
+
+/// One `key = value` pair: the key and the value's tokens.
+pub(crate) struct KeyValue {
+    pub(crate) key: Ident,
+    pub(crate) value: TokenStream,
+}
+
+/// Splits `tokens` at top-level commas into `key = value` pairs (`key`
+/// alone has an empty value). Malformed pairs become errors; the rest are
+/// still returned, so every mistake is reported.
+pub(crate) fn split(tokens: TokenStream) -> (Vec<KeyValue>, Vec<syn::Error>) {
+    let mut pairs = Vec::new();
+    let mut errors = Vec::new();
+    let mut current: Vec<TokenTree> = Vec::new();
+    let flush =
+        |current: &mut Vec<TokenTree>, pairs: &mut Vec<KeyValue>, errors: &mut Vec<syn::Error>| {
+            if current.is_empty() {
+                return;
+            }
+            let tokens: Vec<TokenTree> = std::mem::take(current);
+            let mut iter = tokens.into_iter();
+            let key = match iter.next() {
+                Some(TokenTree::Ident(ident)) => ident,
+                Some(other) => {
+                    errors.push(syn::Error::new(
+                        other.span(),
+                        "expected a key such as `name = \"...\"`",
+                    ));
+                    return;
+                }
+                None => return,
+            };
+            let value: TokenStream = match iter.next() {
+                None => TokenStream::new(),
+                Some(TokenTree::Punct(punct)) if punct.as_char() == '=' => iter.collect(),
+                Some(other) => {
+                    errors.push(syn::Error::new(
+                        other.span(),
+                        format!("expected `=` after `{key}`"),
+                    ));
+                    return;
+                }
+            };
+            pairs.push(KeyValue { key, value });
+        };
+    // Commas inside `<...>` (generic arguments) do not separate pairs.
+    let mut angle_depth = 0usize;
+    let mut after_dash = false;
+    for token in tokens {
+        let mut dash = false;
+        match &token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' && angle_depth == 0 => {
+                flush(&mut current, &mut pairs, &mut errors);
+                after_dash = false;
+                continue;
+            }
+            TokenTree::Punct(punct) if punct.as_char() == '<' => angle_depth += 1,
+            TokenTree::Punct(punct) if punct.as_char() == '>' && !after_dash => {
+                angle_depth = angle_depth.saturating_sub(1);
+            }
+            TokenTree::Punct(punct) if punct.as_char() == '-' => dash = true,
+            _ => {}
+        }
+        after_dash = dash;
+        current.push(token);
+    }
+    flush(&mut current, &mut pairs, &mut errors);
+    (pairs, errors)
+}
+
+/// Combines errors into one.
+pub(crate) fn combine(errors: Vec<syn::Error>) -> Option<syn::Error> {
+    let mut iter = errors.into_iter();
+    let mut first = iter.next()?;
+    for error in iter {
+        first.combine(error);
+    }
+    Some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    #[test]
+    fn splits_at_top_level_commas_only() {
+        let (pairs, errors) = split(
+            quote!(tools = [a, b], context = Shop<u8, fn() -> u8>, needs_approval, instructions = async f),
+        );
+        assert!(errors.is_empty());
+        let keys: Vec<String> = pairs.iter().map(|p| p.key.to_string()).collect();
+        assert_eq!(keys, ["tools", "context", "needs_approval", "instructions"]);
+        assert_eq!(pairs[0].value.to_string(), "[a , b]");
+        assert_eq!(pairs[1].value.to_string(), "Shop < u8 , fn () -> u8 >");
+        assert!(pairs[2].value.is_empty());
+    }
+}
