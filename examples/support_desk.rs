@@ -1,5 +1,6 @@
-//! The support desk: a Triage agent looks up the order and hands the
-//! customer to Billing (refunds) or Shipping (parcels).
+//! The support desk: Triage looks up the order and hands the customer to
+//! Billing (refunds, answered with a structured receipt) or Shipping
+//! (parcels). Every agent's answer converts into the desk's `Reply`.
 //!
 //! Runs offline on a scripted model:
 //! `cargo run --example support_desk -- "I was charged twice for A-1001"`.
@@ -8,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use agents_core::prelude::*;
-use agents_testing::{MockModel, Step, call_named, transcript};
+use agents_testing::{MockModel, Step, call, transcript};
 use serde_json::json;
 
 /// The shop the desk works for: the run context every tool reads.
@@ -74,6 +75,69 @@ async fn track_parcel(
     format!("{parcel}: out for delivery")
 }
 
+/// Billing's structured answer.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+struct Receipt {
+    /// The refunded order.
+    order_id: String,
+    /// Amount refunded, in cents.
+    refunded_cents: u32,
+    /// One sentence for the customer.
+    message: String,
+}
+
+/// The desk's reply, whichever agent answers.
+#[derive(Debug)]
+enum Reply {
+    Text(String),
+    Receipt(Receipt),
+}
+
+impl From<String> for Reply {
+    fn from(text: String) -> Self {
+        Reply::Text(text)
+    }
+}
+
+impl From<Receipt> for Reply {
+    fn from(receipt: Receipt) -> Self {
+        Reply::Receipt(receipt)
+    }
+}
+
+#[agent(
+    context = Shop,
+    output = Receipt,
+    instructions = "Handle refunds and charges. Amounts are in cents. Answer with a receipt.",
+    tools = [lookup_order, refund],
+    handoff_description = "Refunds, double charges, invoices."
+)]
+struct Billing;
+
+#[agent(
+    context = Shop,
+    convert_output = Reply,
+    instructions = "Answer delivery questions.",
+    tools = [lookup_order, track_parcel],
+    handoff_description = "Delivery status and tracking."
+)]
+struct Shipping;
+
+#[derive(Handoffs)]
+enum TriageRoute {
+    Billing(Billing),
+    Shipping(Shipping),
+}
+
+#[agent(
+    context = Shop,
+    convert_output = Reply,
+    instructions = "Find the order, then hand the customer to the right desk.",
+    tools = [lookup_order],
+    handoffs = TriageRoute
+)]
+struct Triage;
+
 fn shop() -> Shop {
     let order = Order {
         id: "A-1001".into(),
@@ -87,48 +151,42 @@ fn shop() -> Shop {
     }
 }
 
+/// The turns a model takes on a double charge.
+fn offline_model() -> MockModel {
+    MockModel::script([
+        Step::tool_calls([call(lookup_order {}, json!({"order_id": "A-1001"}))])
+            .with_usage(Usage::new(182, 21)),
+        Step::handoff::<Billing>().with_usage(Usage::new(260, 12)),
+        Step::tool_calls([call(refund {}, refund::args("A-1001".into(), 24_900))])
+            .with_usage(Usage::new(301, 25)),
+        Step::json(json!({
+            "order_id": "A-1001",
+            "refunded_cents": 24_900,
+            "message": "I refunded the duplicate charge of 249.00."
+        }))
+        .with_usage(Usage::new(344, 19)),
+    ])
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let question = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "I was charged twice for A-1001".to_owned());
 
-    let billing = Agent::<Shop>::builder("Billing")
-        .instructions("Handle refunds and charges. Amounts are in cents.")
-        .handoff_description("Refunds, double charges, invoices.")
-        .tool(lookup_order {})
-        .tool(refund {})
-        .build()?;
-    let shipping = Agent::<Shop>::builder("Shipping")
-        .instructions("Answer delivery questions.")
-        .handoff_description("Delivery status and tracking.")
-        .tool(lookup_order {})
-        .tool(track_parcel {})
-        .build()?;
-    let triage = Agent::<Shop>::builder("Triage")
-        .instructions("Find the order, then hand the customer to the right desk.")
-        .tool(lookup_order {})
-        .handoff(&billing)
-        .handoff(&shipping)
-        .build()?;
-
-    // The offline model: the turns a model takes on a double charge.
-    let model = MockModel::script([
-        Step::tool_calls([call_named("lookup_order", json!({"order_id": "A-1001"}))])
-            .with_usage(Usage::new(182, 21)),
-        Step::handoff_to("Billing").with_usage(Usage::new(260, 12)),
-        Step::tool_calls([call_named(
-            "refund",
-            json!({"order_id": "A-1001", "amount_cents": 24_900}),
-        )])
-        .with_usage(Usage::new(301, 25)),
-        Step::text("I refunded the duplicate charge of 249.00 on order A-1001.")
-            .with_usage(Usage::new(344, 19)),
-    ]);
-
-    let runner = Runner::new(model.clone());
-    let result = runner.run(&triage, shop(), question).await?;
+    println!("{}", Triage::agent().graph().to_mermaid());
+    let model = offline_model();
+    let result = Runner::new(model.clone())
+        .run(&Triage, shop(), question)
+        .await?;
     println!("{}", transcript(&result));
+    match &result.final_output {
+        Reply::Receipt(receipt) => println!(
+            "\nreceipt: {} refunded {} cents: {}",
+            receipt.order_id, receipt.refunded_cents, receipt.message
+        ),
+        Reply::Text(text) => println!("\nreply: {text}"),
+    }
     model.assert_complete();
     Ok(())
 }

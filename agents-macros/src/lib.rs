@@ -130,15 +130,182 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     tool::expand(attr.into(), item.into()).into()
 }
 
-/// Declares a struct as an agent. See `agents_core::agent` (the macro) for
-/// the full documentation.
+/// Declares a struct as an agent: its context, instructions, tools,
+/// handoffs, output type and model settings.
+///
+/// ```
+/// use agents_core::prelude::*;
+///
+/// struct Shop;
+///
+/// /// Look up an order by its id.
+/// #[tool]
+/// fn lookup_order(order_id: String) -> String { order_id }
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Receipt { order_id: String, refunded_cents: u32 }
+///
+/// #[agent(
+///     context = Shop,
+///     output = Receipt,
+///     instructions = "Refund what is owed, then answer with a receipt.",
+///     tools = [lookup_order],
+///     model = "gpt-4o-mini",
+///     temperature = 0.2,
+///     handoff_description = "Refunds and charges."
+/// )]
+/// struct Billing;
+///
+/// let agent = Billing::agent();            // built once, then shared
+/// assert_eq!(agent.name(), "Billing");
+/// assert_eq!(agent.tool_definitions()[0].name, "lookup_order");
+/// ```
+///
+/// The struct becomes an [`AgentDef`](../agents_core/trait.AgentDef.html)
+/// (`Billing::agent()`, `Billing::NAME`) and an `AsAgent<Shop>`, so
+/// `runner.run(&Billing, shop, input)` works and `Step::handoff::<Billing>()`
+/// names it in test scripts.
+///
+/// # Keys
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `name` | `"..."` | the struct's name |
+/// | `context` | a type | `()` |
+/// | `instructions` | `"..."`, a `fn(&RunContext<C>) -> String`, or `async f` for an `async fn(&RunContext<C>) -> String` | none |
+/// | `tools` | `[f, g]`: `#[tool]` functions | none |
+/// | `handoffs` | a `#[derive(Handoffs)]` enum | none |
+/// | `output` | a `DeserializeOwned + JsonSchema` type (structured output) | `String` |
+/// | `convert_output` | a type the output converts into (`Into`), e.g. a reply enum shared by a desk | none |
+/// | `model` | `"..."`, the model name the agent asks for | the client's default |
+/// | `temperature`, `top_p` | numbers | provider default |
+/// | `max_tokens` | integer | provider default |
+/// | `tool_choice` | `"auto"`, `"none"`, `"required"`, or a tool name | provider default |
+/// | `parallel_tool_calls` | `true`/`false` | provider default |
+/// | `tool_use_behavior` | `"run_llm_again"` or `"stop_on_first_tool"` | `"run_llm_again"` |
+/// | `stop_at_tools` | `[f]`: tools whose output ends the run | none |
+/// | `handoff_description` | `"..."`, what other agents read about handing off here | none |
+/// | `crate` | path to `agents_core` if renamed | `::agents_core` |
+///
+/// # The code it writes for you
+///
+/// The agent is the builder chain you would write by hand, run once:
+///
+/// ```text
+/// impl AgentDef for Billing {
+///     type Context = Shop;
+///     type Output = Receipt;
+///     const NAME: &'static str = "Billing";
+///     const HANDOFF_DESCRIPTION: Option<&'static str> = Some("Refunds and charges.");
+///     fn agent() -> Agent<Shop, Receipt> {
+///         static AGENT: OnceLock<Agent<Shop, Receipt>> = OnceLock::new();
+///         AGENT.get_or_init(|| Agent::<Shop>::builder("Billing")
+///             .instructions("Refund what is owed, then answer with a receipt.")
+///             .tool(lookup_order {})
+///             .output_type::<Receipt>()
+///             .handoffs::<Route>()          // with `handoffs = Route`
+///             .model("gpt-4o-mini")
+///             .model_settings(ModelSettings::new().temperature(0.2))
+///             .handoff_description("Refunds and charges.")
+///             .build()
+///             .unwrap_or_else(|e| panic!("agent `Billing` is mis-declared: {e}")))
+///             .clone()
+///     }
+/// }
+/// impl AsAgent<Shop> for Billing { type Output = Receipt; /* Billing::agent() */ }
+/// ```
+///
+/// # Errors
+///
+/// Compile errors on the offending token: an unknown, duplicate or mistyped
+/// key; a tool listed twice; a tool whose context is another type (`lookup_order`
+/// is not a tool for agents whose context is `Bank`); a handoffs enum whose
+/// agents have another context or an output that does not convert; an
+/// instructions function with the wrong signature; an output type that is not
+/// `JsonSchema`; a generic struct.
 #[proc_macro_attribute]
 pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
     agent::expand(attr.into(), item.into()).into()
 }
 
 /// Declares where an agent may hand off: one variant per target agent type.
-/// See `agents_core::Handoffs` (the derive) for the full documentation.
+///
+/// ```
+/// use agents_core::prelude::*;
+///
+/// struct Shop;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Reason { why: String }
+///
+/// fn log_escalation(_ctx: &RunContext<Shop>, reason: Reason) {
+///     println!("escalated: {}", reason.why);
+/// }
+///
+/// #[agent(context = Shop, instructions = "Refunds.")]
+/// struct Billing;
+/// #[agent(context = Shop, instructions = "Parcels.")]
+/// struct Shipping;
+///
+/// #[derive(Handoffs)]
+/// #[handoffs(context = Shop)]
+/// enum TriageRoute {
+///     /// Refunds, double charges, invoices.
+///     #[handoff(on_handoff = log_escalation, input = Reason)]
+///     Billing(Billing),
+///     /// Delivery status and tracking.
+///     #[handoff(input_filter = remove_tool_items)]
+///     Shipping(Shipping),
+/// }
+///
+/// #[agent(context = Shop, instructions = "Route the customer.", handoffs = TriageRoute)]
+/// struct Triage;
+///
+/// let tools: Vec<_> = Triage::agent().tool_definitions().iter().map(|t| t.name.clone()).collect();
+/// assert_eq!(tools, ["transfer_to_billing", "transfer_to_shipping"]);
+/// ```
+///
+/// Each variant wraps one agent type (declared with `#[agent]`) and becomes
+/// a handoff tool `transfer_to_<snake_case_name>`, described by the
+/// variant's doc comment (or the target's `handoff_description`). The enum
+/// implements [`Handoffs<Ctx, Out>`](../agents_core/trait.Handoffs.html) only
+/// for the context every target shares and for output types every target's
+/// output converts into, so `handoffs = TriageRoute` on an agent of another
+/// context, or whose output a target's output does not convert into, does not
+/// compile. Targets are resolved on first use: graphs may have cycles.
+///
+/// # Variant options: `#[handoff(...)]`
+///
+/// | key | value |
+/// |---|---|
+/// | `description` | `"..."`, replaces the tool description |
+/// | `tool_name` | `"..."`, replaces `transfer_to_<name>` |
+/// | `input_filter` | `fn(Vec<Arc<Item>>) -> Vec<Arc<Item>>`, rewrites the history the target sees (e.g. `remove_tool_items`) |
+/// | `on_handoff` | `fn(&RunContext<C>)`, or with `input`: `fn(&RunContext<C>, Input)` |
+/// | `input` | a `DeserializeOwned + JsonSchema` type the model passes with the handoff; input that does not parse refuses the handoff with an error output |
+///
+/// `on_handoff` needs the context type on the enum: `#[handoffs(context = C)]`.
+///
+/// # The code it writes for you
+///
+/// ```text
+/// impl<Out> Handoffs<Shop, Out> for TriageRoute
+/// where
+///     Billing: AgentDef<Context = Shop>, <Billing as AgentDef>::Output: Into<Out>,
+///     Shipping: AgentDef<Context = Shop>, <Shipping as AgentDef>::Output: Into<Out>,
+/// {
+///     fn handoffs() -> Vec<Handoff<Shop, Out>> {
+///         vec![
+///             Handoff::to_def::<Billing>()
+///                 .description("Handoff to the Billing agent to handle the request. Refunds, ...")
+///                 .on_handoff_with_input::<Reason>(log_escalation),
+///             Handoff::to_def::<Shipping>()
+///                 .description("...")
+///                 .input_filter(remove_tool_items),
+///         ]
+///     }
+/// }
+/// ```
 #[proc_macro_derive(Handoffs, attributes(handoff, handoffs))]
 pub fn derive_handoffs(input: TokenStream) -> TokenStream {
     handoffs::expand(input.into()).into()
