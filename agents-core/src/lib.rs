@@ -61,6 +61,8 @@
 //! - [`schema`]: JSON schemas from Rust types.
 
 pub mod agent;
+pub mod guardrail;
+pub mod hooks;
 pub mod item;
 pub mod model;
 pub mod run;

@@ -8,7 +8,19 @@ use agents_core::prelude::*;
 use agents_testing::{MockModel, Step, call_named};
 use serde_json::json;
 
-use crate::forms::{Shop, refund};
+use crate::forms::Shop;
+
+/// Refunds part of an order. Amount in cents.
+#[tool]
+async fn refund(
+    ctx: &RunContext<Shop>,
+    /// Order id, e.g. "A-1001".
+    order_id: String,
+    amount_cents: u32,
+) -> Result<String, ToolError> {
+    // `forms::refund` without `needs_approval`.
+    crate::forms::refund(ctx, order_id, amount_cents).await
+}
 
 fn billing() -> Agent<Shop> {
     Agent::<Shop>::builder("Billing")

@@ -8,10 +8,23 @@ use serde::de::DeserializeOwned;
 
 use super::handoff::{HandoffEntry, convert};
 use super::output::OutputSpec;
-use super::{Agent, AgentCore, AgentError, Handoff, Handoffs, Instructions, ToolUseBehavior};
+use super::{
+    Agent, AgentCore, AgentError, ErasedOutputGuardrail, Handoff, Handoffs, Instructions,
+    ToolUseBehavior,
+};
+use crate::guardrail::{GuardrailOutput, InputGuardrail, OutputGuardrail, ToolGuardrail};
+use crate::hooks::{DynRunHooks, RunHooks};
 use crate::model::{BoxFuture, ModelSettings};
 use crate::run::RunContext;
 use crate::tool::{DynTool, Tool};
+
+/// Guardrails and hooks being added to an agent.
+struct Guards<Ctx> {
+    input: Vec<InputGuardrail<Ctx>>,
+    output: Vec<ErasedOutputGuardrail<Ctx>>,
+    tool: Vec<ToolGuardrail<Ctx>>,
+    hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
+}
 
 /// Builds an [`Agent`]. Created by [`Agent::builder`].
 ///
@@ -42,6 +55,7 @@ pub struct AgentBuilder<Ctx, Out> {
     model: Option<Arc<str>>,
     model_settings: ModelSettings,
     tool_use_behavior: ToolUseBehavior,
+    guards: Guards<Ctx>,
     errors: Vec<AgentError>,
     _out: PhantomData<fn() -> Out>,
 }
@@ -66,6 +80,12 @@ impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
             model: None,
             model_settings: ModelSettings::default(),
             tool_use_behavior: ToolUseBehavior::default(),
+            guards: Guards {
+                input: Vec::new(),
+                output: Vec::new(),
+                tool: Vec::new(),
+                hooks: Vec::new(),
+            },
             errors: Vec::new(),
             _out: PhantomData,
         }
@@ -127,6 +147,40 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self
     }
 
+    /// Adds an input guardrail, checked when this agent starts a run.
+    pub fn input_guardrail(mut self, guardrail: InputGuardrail<Ctx>) -> Self {
+        self.guards.input.push(guardrail);
+        self
+    }
+
+    /// Adds an output guardrail, checked on this agent's output when it
+    /// answers last.
+    pub fn output_guardrail(mut self, guardrail: OutputGuardrail<Ctx, Out>) -> Self {
+        let stage = self.output.conversions.len();
+        let check = Arc::clone(&guardrail.check);
+        self.guards.output.push(ErasedOutputGuardrail {
+            name: Arc::clone(&guardrail.name),
+            stage,
+            check: Arc::new(move |ctx, value| match value.downcast_ref::<Out>() {
+                Some(output) => check(ctx, output),
+                None => Box::pin(std::future::ready(GuardrailOutput::pass())),
+            }),
+        });
+        self
+    }
+
+    /// Adds a tool guardrail, checked on this agent's tool calls or outputs.
+    pub fn tool_guardrail(mut self, guardrail: ToolGuardrail<Ctx>) -> Self {
+        self.guards.tool.push(guardrail);
+        self
+    }
+
+    /// Adds hooks called on this agent's events.
+    pub fn hooks(mut self, hooks: impl RunHooks<Ctx>) -> Self {
+        self.guards.hooks.push(Arc::new(hooks));
+        self
+    }
+
     /// The description other agents' models see for a handoff to this agent.
     pub fn handoff_description(mut self, description: impl Into<String>) -> Self {
         self.handoff_description = Some(description.into());
@@ -164,6 +218,12 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self,
     ) -> AgentBuilder<Ctx, T> {
         let mut errors = self.errors;
+        for guardrail in &self.guards.output {
+            errors.push(AgentError::GuardrailBeforeOutputType {
+                agent: self.name.clone(),
+                guardrail: guardrail.name.to_string(),
+            });
+        }
         let mut handoffs = self.handoffs;
         for handoff in &mut handoffs {
             if handoff.target_output == TypeId::of::<T>() {
@@ -185,6 +245,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
+            guards: self.guards,
             errors,
             _out: PhantomData,
         }
@@ -216,6 +277,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
+            guards: self.guards,
             errors: self.errors,
             _out: PhantomData,
         }
@@ -254,6 +316,10 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
+            input_guardrails: self.guards.input,
+            output_guardrails: self.guards.output,
+            tool_guardrails: self.guards.tool,
+            hooks: self.guards.hooks,
         })))
     }
 }

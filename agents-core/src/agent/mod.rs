@@ -27,7 +27,10 @@ pub use tool::AgentTool;
 pub(crate) use handoff::HandoffEntry;
 pub(crate) use output::OutputSpec;
 
-use crate::model::{ModelSettings, OutputSchema};
+use crate::guardrail::{GuardrailOutput, InputGuardrail, ToolGuardrail};
+use crate::hooks::DynRunHooks;
+use crate::model::{BoxFuture, ModelSettings, OutputSchema};
+use crate::run::RunContext;
 use crate::tool::{DynTool, ToolDefinition};
 
 /// What the runner does after the agent's tools ran.
@@ -48,6 +51,17 @@ pub enum ToolUseBehavior {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AgentError {
+    /// An output guardrail was added before
+    /// [`AgentBuilder::output_type`] changed the output type.
+    #[error(
+        "agent `{agent}`: output guardrail `{guardrail}` was added before `output_type` changed the output type; call `output_type` first"
+    )]
+    GuardrailBeforeOutputType {
+        /// The agent's name.
+        agent: String,
+        /// The guardrail's name.
+        guardrail: String,
+    },
     /// Two tools or handoffs of the agent share a name; the model could not
     /// tell them apart.
     #[error("agent `{agent}` has two tools named `{name}`; rename one of them")]
@@ -86,7 +100,28 @@ pub(crate) struct AgentCore<Ctx> {
     pub(crate) model: Option<Arc<str>>,
     pub(crate) model_settings: ModelSettings,
     pub(crate) tool_use_behavior: ToolUseBehavior,
+    pub(crate) input_guardrails: Vec<InputGuardrail<Ctx>>,
+    pub(crate) output_guardrails: Vec<ErasedOutputGuardrail<Ctx>>,
+    pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,
+    pub(crate) hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
 }
+
+/// An agent's output guardrail, checked on its output at the conversion
+/// stage it was added for (`convert_output` adds stages).
+pub(crate) struct ErasedOutputGuardrail<Ctx> {
+    pub(crate) name: Arc<str>,
+    pub(crate) stage: usize,
+    pub(crate) check: ErasedOutputCheck<Ctx>,
+}
+
+pub(crate) type ErasedOutputCheck<Ctx> = Arc<
+    dyn for<'a> Fn(
+            &'a RunContext<Ctx>,
+            &'a (dyn std::any::Any + Send),
+        ) -> BoxFuture<'a, GuardrailOutput>
+        + Send
+        + Sync,
+>;
 
 impl<Ctx> AgentCore<Ctx> {
     pub(crate) fn tool(&self, name: &str) -> Option<&Arc<dyn DynTool<Ctx>>> {

@@ -1,13 +1,10 @@
 use std::fmt;
-use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Agent;
-use crate::item::Item;
 use crate::run::RunContext;
-use crate::run::turn::execute;
 use crate::schema;
 use crate::tool::{Tool, ToolError, output_to_string, parse_strict_arguments};
 
@@ -91,36 +88,10 @@ where
 
     async fn call(&self, ctx: &RunContext<Ctx>, arguments: &str) -> Result<String, ToolError> {
         let args: AgentToolArgs = parse_strict_arguments(arguments)?;
-        let Some(runtime) = &ctx.runtime else {
-            return Err(ToolError::new(format!(
-                "agent `{}` can run as a tool only inside a run",
-                self.agent.name()
-            )));
-        };
-        if runtime.depth >= runtime.config.max_nesting_depth {
-            return Err(ToolError::new(format!(
-                "agent `{}` not run: agents used as tools may nest at most {} deep",
-                self.agent.name(),
-                runtime.config.max_nesting_depth
-            )));
-        }
-        let mut config = runtime.config.clone();
-        config.run_id = None;
-        if let Some(max_turns) = self.max_turns {
-            config.max_turns = max_turns;
-        }
-        let nested = Box::pin(execute(
-            Arc::clone(&runtime.model),
-            self.agent.clone(),
-            Arc::clone(&ctx.context),
-            vec![Arc::new(Item::user(args.input))],
-            config,
-            None,
-            runtime.depth + 1,
-        ));
-        match nested.await {
-            Ok(result) => output_to_string(result.final_output),
-            Err(error) => Err(ToolError::new(format!(
+        match ctx.run_agent(&self.agent, args.input, self.max_turns).await {
+            Err(error) => Err(ToolError::new(error.to_string())),
+            Ok(Ok(result)) => output_to_string(result.final_output),
+            Ok(Err(error)) => Err(ToolError::new(format!(
                 "agent `{}` failed: {error}",
                 self.agent.name()
             ))),

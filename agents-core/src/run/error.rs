@@ -1,6 +1,8 @@
 use std::time::Duration;
 
 use super::result::PartialRun;
+use super::state::{PendingApproval, RunState};
+use crate::guardrail::GuardrailOutput;
 use crate::model::ModelError;
 
 /// Why a tool call produced no output. Its `Display` is the error message the
@@ -38,6 +40,23 @@ pub enum ToolFailure {
         /// The tool.
         tool: String,
         /// The panic message.
+        message: String,
+    },
+    /// A person rejected the call, or a tool guardrail rejected its input or
+    /// output; `message` is what the model is told.
+    #[error("{message}")]
+    Rejected {
+        /// The tool.
+        tool: String,
+        /// The message for the model.
+        message: String,
+    },
+    /// A tool-start hook denied the call.
+    #[error("tool `{tool}` was not run: {message}")]
+    Denied {
+        /// The tool.
+        tool: String,
+        /// The hook's reason.
         message: String,
     },
     /// The tool ran longer than the per-tool timeout.
@@ -120,6 +139,58 @@ pub enum RunError {
         /// The run so far, including the error output.
         partial: Box<PartialRun>,
     },
+    /// The run paused: tool calls need a person's approval. Decide each one
+    /// on the state ([`RunState::approve`], [`RunState::reject`]) and resume
+    /// with [`Runner::resume`](super::Runner::resume); the state serializes
+    /// to JSON for storage in between.
+    #[error("run paused: {} tool call(s) need approval", state.pending.len())]
+    ApprovalRequired {
+        /// The paused run.
+        state: Box<RunState>,
+    },
+    /// An input guardrail tripped.
+    #[error("input guardrail `{guardrail}` tripped")]
+    InputGuardrailTripwire {
+        /// The guardrail's name.
+        guardrail: String,
+        /// What it reported.
+        output: GuardrailOutput,
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
+    /// An output guardrail tripped: the final output is withheld (it stays in
+    /// the partial run's items, and out of any session).
+    #[error("output guardrail `{guardrail}` tripped")]
+    OutputGuardrailTripwire {
+        /// The guardrail's name.
+        guardrail: String,
+        /// What it reported.
+        output: GuardrailOutput,
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
+    /// A tool guardrail tripped on a call or its output.
+    #[error("tool guardrail `{guardrail}` tripped on call `{call_id}`")]
+    ToolGuardrailTripwire {
+        /// The guardrail's name.
+        guardrail: String,
+        /// The call.
+        call_id: String,
+        /// What it reported.
+        info: serde_json::Value,
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
+    /// A state given to [`Runner::resume`](super::Runner::resume) does not
+    /// fit: a newer schema version, or a handoff path the starting agent does
+    /// not have.
+    #[error("cannot resume: {message}")]
+    InvalidState {
+        /// What does not fit.
+        message: String,
+        /// The state's run.
+        partial: Box<PartialRun>,
+    },
     /// The last agent's output type does not convert into the run's output
     /// type. Cannot happen with agents built through the public API; reported
     /// instead of panicking.
@@ -138,25 +209,54 @@ impl RunError {
     /// What the run had produced when it stopped.
     pub fn partial(&self) -> &PartialRun {
         match self {
+            RunError::ApprovalRequired { state } => &state.run,
             RunError::MaxTurnsExceeded { partial, .. }
             | RunError::Timeout { partial, .. }
             | RunError::Model { partial, .. }
             | RunError::Cancelled { partial }
             | RunError::OutputParse { partial, .. }
             | RunError::Tool { partial, .. }
+            | RunError::InputGuardrailTripwire { partial, .. }
+            | RunError::OutputGuardrailTripwire { partial, .. }
+            | RunError::ToolGuardrailTripwire { partial, .. }
+            | RunError::InvalidState { partial, .. }
             | RunError::OutputType { partial, .. } => partial,
+        }
+    }
+
+    /// The tool calls waiting for approval (empty unless
+    /// [`ApprovalRequired`](RunError::ApprovalRequired)).
+    pub fn pending_approvals(&self) -> &[PendingApproval] {
+        match self {
+            RunError::ApprovalRequired { state } => &state.pending,
+            _ => &[],
+        }
+    }
+
+    /// The stopped run as a state to resume: the paused state for
+    /// [`ApprovalRequired`](RunError::ApprovalRequired), the partial run
+    /// otherwise (e.g. resume after max turns with a higher limit).
+    pub fn into_state(self) -> RunState {
+        match self {
+            RunError::ApprovalRequired { state } => *state,
+            other => RunState::from_partial(other.into_partial()),
         }
     }
 
     /// Takes the partial run out of the error.
     pub fn into_partial(self) -> PartialRun {
         match self {
+            RunError::ApprovalRequired { state } => state.run,
             RunError::MaxTurnsExceeded { partial, .. }
             | RunError::Timeout { partial, .. }
             | RunError::Model { partial, .. }
             | RunError::Cancelled { partial }
             | RunError::OutputParse { partial, .. }
             | RunError::Tool { partial, .. }
+            | RunError::InputGuardrailTripwire { partial, .. }
+            | RunError::OutputGuardrailTripwire { partial, .. }
+            | RunError::ToolGuardrailTripwire { partial, .. }
+            | RunError::InvalidState { partial, .. }
             | RunError::OutputType { partial, .. } => *partial,
         }
     }

@@ -7,11 +7,15 @@
 //! model answered without tool calls, its last message is the final output.
 //! Limits (turns, wall-clock, per model call, per tool) always apply.
 
+mod calls;
 mod config;
 pub(crate) mod context;
 mod error;
 mod input;
+mod live;
+mod nested;
 mod result;
+mod state;
 mod tools;
 pub(crate) mod turn;
 
@@ -25,12 +29,18 @@ pub use config::{RunConfig, ToolErrorPolicy};
 pub use context::{Metadata, RunContext};
 pub use error::{RunError, ToolFailure};
 pub use input::RunInput;
+pub use nested::{NestedResult, NestedRunError};
 pub use result::{PartialRun, RunResult};
+pub use state::{ApprovalDecision, PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
 /// Cancels a run from another task; see [`Run::cancellation_token`].
 pub use tokio_util::sync::CancellationToken;
+pub use turn::MaxTurnsFallback;
 
 use crate::agent::{Agent, AsAgent};
+use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
+use crate::hooks::RunHooks;
 use crate::model::{BoxFuture, Model, ModelSettings};
+use turn::{RunExtras, Start};
 
 /// Drives agents: calls the model, runs tools, follows handoffs.
 ///
@@ -122,9 +132,40 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
             model: Arc::clone(&self.model),
             agent: agent.as_agent(),
             context,
-            input: input.into(),
+            start: Start::Input(input.into().into_items()),
             config: self.config.clone(),
             cancellation: None,
+            extras: RunExtras::default(),
+        }
+    }
+
+    /// Resumes a stopped run from its [`RunState`]: a run paused for
+    /// approvals (decide each pending call on the state first), or one that
+    /// hit a limit (raise it on the returned [`Run`]). `agent` is the agent
+    /// the run *started* with; the current agent is found again through the
+    /// recorded handoffs.
+    ///
+    /// The paused turn's tool calls run once each (approved ones execute,
+    /// rejected ones send their message to the model), then the run goes on.
+    ///
+    /// # Errors
+    /// Awaiting yields [`RunError::InvalidState`] for a state from a newer
+    /// release or another agent graph, and any other [`RunError`] as a run
+    /// would, including [`RunError::ApprovalRequired`] again for calls still
+    /// undecided.
+    pub fn resume<A>(&self, agent: &A, context: Ctx, state: RunState) -> Run<Ctx, A::Output>
+    where
+        A: AsAgent<Ctx> + ?Sized,
+        A::Output: Send + 'static,
+    {
+        Run {
+            model: Arc::clone(&self.model),
+            agent: agent.as_agent(),
+            context,
+            start: Start::Resume(Box::new(state)),
+            config: self.config.clone(),
+            cancellation: None,
+            extras: RunExtras::default(),
         }
     }
 }
@@ -144,9 +185,10 @@ pub struct Run<Ctx, Out> {
     model: Arc<dyn Model>,
     agent: Agent<Ctx, Out>,
     context: Ctx,
-    input: RunInput,
+    start: Start,
     config: RunConfig,
     cancellation: Option<CancellationToken>,
+    extras: RunExtras<Ctx, Out>,
 }
 
 impl<Ctx, Out> fmt::Debug for Run<Ctx, Out> {
@@ -219,6 +261,42 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self.cancellation = Some(token);
         self
     }
+
+    /// Adds hooks called on every agent's events in this run.
+    pub fn hooks(mut self, hooks: impl RunHooks<Ctx>) -> Self {
+        self.extras.hooks.push(Arc::new(hooks));
+        self
+    }
+
+    /// Adds an input guardrail for this run.
+    pub fn input_guardrail(mut self, guardrail: InputGuardrail<Ctx>) -> Self {
+        self.extras.input_guardrails.push(guardrail);
+        self
+    }
+
+    /// Adds an output guardrail on this run's final output.
+    pub fn output_guardrail(mut self, guardrail: OutputGuardrail<Ctx, Out>) -> Self {
+        self.extras.output_guardrails.push(guardrail);
+        self
+    }
+
+    /// Adds a tool guardrail for every agent of this run.
+    pub fn tool_guardrail(mut self, guardrail: ToolGuardrail<Ctx>) -> Self {
+        self.extras.tool_guardrails.push(guardrail);
+        self
+    }
+
+    /// When the run exceeds its turn limit, `handler` may give a fallback
+    /// final output instead of [`RunError::MaxTurnsExceeded`] (return `None`
+    /// to keep the error). The fallback stays out of the items unless it
+    /// carries a message ([`MaxTurnsFallback::with_message`]).
+    pub fn on_max_turns(
+        mut self,
+        handler: impl FnOnce(&PartialRun) -> Option<MaxTurnsFallback<Out>> + Send + Sync + 'static,
+    ) -> Self {
+        self.extras.max_turns_handler = Some(Box::new(handler));
+        self
+    }
 }
 
 impl<Ctx, Out> IntoFuture for Run<Ctx, Out>
@@ -234,10 +312,11 @@ where
             self.model,
             self.agent,
             Arc::new(self.context),
-            self.input.into_items(),
+            self.start,
             self.config,
             self.cancellation,
             0,
+            self.extras,
         ))
     }
 }

@@ -43,12 +43,20 @@ impl<Out> RunResult<Out> {
 pub struct PartialRun {
     /// The run's id.
     pub run_id: Arc<str>,
+    /// Name of the agent the run started with.
+    pub starting_agent: Arc<str>,
     /// The input the run started with.
     pub input: Vec<Arc<Item>>,
+    /// What the next model call would see: the input and new items, as
+    /// handoff input filters left them.
+    pub history: Vec<Arc<Item>>,
     /// Every item produced before the run stopped.
     pub new_items: Vec<RunItem>,
     /// Name of the agent that was active.
     pub last_agent: Arc<str>,
+    /// The handoff tools called, in order, from the starting agent to the
+    /// last one.
+    pub handoff_path: Vec<String>,
     /// Usage summed over the model calls that completed.
     pub usage: Usage,
     /// Every model response received.

@@ -1,5 +1,8 @@
-//! The turn loop.
+//! The turn loop: starting or resuming a run, one model call per turn,
+//! input guardrails on the first turn, the final output through its
+//! guardrails and conversions.
 
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
@@ -7,56 +10,82 @@ use futures::future::join_all;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::config::{RunConfig, ToolErrorPolicy};
+use super::calls::run_calls;
+use super::config::RunConfig;
 use super::context::{RunContext, Runtime};
 use super::error::{RunError, ToolFailure};
+use super::live::LiveRun;
 use super::result::{PartialRun, RunResult};
-use super::tools::{handoff_accepted, run_tool_call};
-use crate::agent::handoff::ConvertFn;
+use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
 use crate::agent::output::AnyOutput;
-use crate::agent::{Agent, AgentCore, ToolUseBehavior};
-use crate::item::{HandoffOutput, Item, RunItem, ToolCall, ToolOutput};
+use crate::agent::{Agent, AgentCore};
+use crate::guardrail::{
+    GuardrailMode, GuardrailOutput, InputGuardrail, OutputGuardrail, ToolGuardrail,
+};
+use crate::hooks::DynRunHooks;
+use crate::item::Item;
 use crate::model::{Model, ModelError, ModelRequest, ModelResponse};
 
-/// Everything a run owns. Lives outside the loop's future so that a timeout
-/// or cancellation, which drops that future, still leaves every item.
-struct RunState<Ctx> {
-    ctx: RunContext<Ctx>,
-    input: Vec<Arc<Item>>,
-    /// What the next model call sees (handoff input filters rewrite it).
-    history: Vec<Arc<Item>>,
-    new_items: Vec<RunItem>,
-    raw_responses: Vec<ModelResponse>,
-    agent: Arc<AgentCore<Ctx>>,
-    /// Output conversions of the handoffs taken, in order.
-    conversions: Vec<Vec<ConvertFn>>,
+/// A fallback final output for a run that used up its turns.
+#[derive(Debug, Clone)]
+pub struct MaxTurnsFallback<Out> {
+    pub(crate) output: Out,
+    pub(crate) message: Option<String>,
 }
 
-impl<Ctx> RunState<Ctx> {
-    fn push(&mut self, item: Arc<Item>) {
-        self.history.push(Arc::clone(&item));
-        self.new_items.push(RunItem {
-            agent: Arc::clone(&self.agent.name),
-            item,
-        });
+impl<Out> MaxTurnsFallback<Out> {
+    /// `output` becomes the final output; nothing is added to the items.
+    pub fn new(output: Out) -> Self {
+        MaxTurnsFallback {
+            output,
+            message: None,
+        }
     }
 
-    fn partial(self) -> Box<PartialRun> {
-        Box::new(PartialRun {
-            run_id: self.ctx.run_id,
-            input: self.input,
-            new_items: self.new_items,
-            last_agent: Arc::clone(&self.agent.name),
-            usage: self.ctx.usage,
-            raw_responses: self.raw_responses,
-            turns: self.ctx.turn,
-        })
+    /// Also records `message` as the last agent's assistant message, so a
+    /// continued conversation sees it.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
     }
+}
+
+/// Decides a fallback when a run exceeds its turn limit.
+pub(crate) type MaxTurnsHandler<Out> =
+    Box<dyn FnOnce(&PartialRun) -> Option<MaxTurnsFallback<Out>> + Send + Sync>;
+
+/// What a run has beside its agent: run-level hooks and guardrails.
+pub(crate) struct RunExtras<Ctx, Out> {
+    pub(crate) hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
+    pub(crate) input_guardrails: Vec<InputGuardrail<Ctx>>,
+    pub(crate) output_guardrails: Vec<OutputGuardrail<Ctx, Out>>,
+    pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,
+    pub(crate) max_turns_handler: Option<MaxTurnsHandler<Out>>,
+}
+
+impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
+    fn default() -> Self {
+        RunExtras {
+            hooks: Vec::new(),
+            input_guardrails: Vec::new(),
+            output_guardrails: Vec::new(),
+            tool_guardrails: Vec::new(),
+            max_turns_handler: None,
+        }
+    }
+}
+
+/// Where a run starts.
+pub(crate) enum Start {
+    Input(Vec<Arc<Item>>),
+    Resume(Box<RunState>),
 }
 
 /// How the loop ended; the partial run is attached afterwards.
-enum Stop {
-    Final(AnyOutput),
+pub(super) enum Stop<Out> {
+    Final(Out),
+    /// A tool's output is the final output (tool-use behaviour).
+    FinalText(String),
     MaxTurns,
     Model(String, ModelError),
     OutputParse {
@@ -70,47 +99,89 @@ enum Stop {
         call_id: String,
         failure: ToolFailure,
     },
+    Interrupted {
+        pending_turn: Vec<Arc<Item>>,
+        pending: Vec<PendingApproval>,
+    },
+    InputTripwire {
+        guardrail: String,
+        output: GuardrailOutput,
+    },
+    OutputTripwire {
+        guardrail: String,
+        output: GuardrailOutput,
+    },
+    ToolTripwire {
+        guardrail: String,
+        call_id: String,
+        info: serde_json::Value,
+    },
+    OutputType,
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal entry point of every run"
+)]
 pub(crate) async fn execute<Ctx, Out>(
     model: Arc<dyn Model>,
     agent: Agent<Ctx, Out>,
     context: Arc<Ctx>,
-    input: Vec<Arc<Item>>,
+    start: Start,
     config: RunConfig,
     cancellation: Option<CancellationToken>,
     depth: u32,
+    mut extras: RunExtras<Ctx, Out>,
 ) -> Result<RunResult<Out>, RunError>
 where
     Ctx: Send + Sync + 'static,
     Out: Send + 'static,
 {
     let deadline = Instant::now() + config.timeout;
-    let agent = agent.core;
-    let mut state = RunState {
-        ctx: RunContext {
-            context,
-            run_id: config.run_id.clone().unwrap_or_else(new_run_id),
-            metadata: Arc::clone(&config.metadata),
-            usage: Default::default(),
-            agent: Arc::clone(&agent.name),
-            turn: 0,
-            runtime: Some(Runtime {
-                model: Arc::clone(&model),
-                config: config.clone(),
-                depth,
-            }),
-        },
-        history: input.clone(),
-        input,
-        new_items: Vec::new(),
-        raw_responses: Vec::new(),
-        agent,
-        conversions: Vec::new(),
+    let starting = agent.core;
+    let ctx = RunContext {
+        context,
+        run_id: config.run_id.clone().unwrap_or_else(new_run_id),
+        metadata: Arc::clone(&config.metadata),
+        usage: Default::default(),
+        agent: Arc::clone(&starting.name),
+        turn: 0,
+        runtime: Some(Runtime {
+            model: Arc::clone(&model),
+            config: config.clone(),
+            depth,
+        }),
+    };
+    let (mut live, pending_turn, resumed) = match start {
+        Start::Input(input) => (
+            LiveRun {
+                ctx,
+                starting_agent: Arc::clone(&starting.name),
+                history: input.clone(),
+                input,
+                new_items: Vec::new(),
+                raw_responses: Vec::new(),
+                agent: starting,
+                conversions: Vec::new(),
+                handoff_path: Vec::new(),
+                decisions: BTreeMap::new(),
+                always: BTreeMap::new(),
+                started: None,
+            },
+            Vec::new(),
+            false,
+        ),
+        Start::Resume(state) => {
+            let (live, pending_turn) = resume(starting, ctx, *state)?;
+            (live, pending_turn, true)
+        }
     };
 
     let stop = {
-        let turns = tokio::time::timeout_at(deadline, run_turns(&mut state, &*model, &config));
+        let turns = tokio::time::timeout_at(
+            deadline,
+            run_turns(&mut live, &*model, &config, &extras, pending_turn, resumed),
+        );
         let cancelled = async {
             match &cancellation {
                 Some(token) => token.cancelled().await,
@@ -126,125 +197,287 @@ where
 
     match stop {
         None => Err(RunError::Cancelled {
-            partial: state.partial(),
+            partial: live.partial(),
         }),
         Some(Err(_elapsed)) => Err(RunError::Timeout {
             timeout: config.timeout,
-            partial: state.partial(),
+            partial: live.partial(),
         }),
-        Some(Ok(Stop::Final(output))) => finish(state, output),
-        Some(Ok(Stop::MaxTurns)) => Err(RunError::MaxTurnsExceeded {
-            max_turns: config.max_turns,
-            partial: state.partial(),
-        }),
-        Some(Ok(Stop::Model(agent, source))) => Err(RunError::Model {
-            agent,
-            source,
-            partial: state.partial(),
-        }),
-        Some(Ok(Stop::OutputParse {
-            agent,
-            output_type,
-            output,
-            source,
-        })) => Err(RunError::OutputParse {
-            agent,
-            output_type,
-            output,
-            source,
-            partial: state.partial(),
-        }),
-        Some(Ok(Stop::Tool {
-            agent,
-            call_id,
-            failure,
-        })) => Err(RunError::Tool {
-            agent,
-            call_id,
-            failure,
-            partial: state.partial(),
-        }),
+        Some(Ok(stop)) => match stop {
+            Stop::Final(output) => Ok(RunResult {
+                final_output: output,
+                run_id: Arc::clone(&live.ctx.run_id),
+                input: live.input,
+                new_items: live.new_items,
+                last_agent: Arc::clone(&live.agent.name),
+                usage: live.ctx.usage,
+                raw_responses: live.raw_responses,
+                turns: live.ctx.turn,
+            }),
+            Stop::MaxTurns => {
+                let partial = live.into_partial();
+                let fallback = extras
+                    .max_turns_handler
+                    .take()
+                    .and_then(|handler| handler(&partial));
+                match fallback {
+                    Some(fallback) => Ok(fallback_result(partial, fallback)),
+                    None => Err(RunError::MaxTurnsExceeded {
+                        max_turns: config.max_turns,
+                        partial: Box::new(partial),
+                    }),
+                }
+            }
+            Stop::Model(agent, source) => Err(RunError::Model {
+                agent,
+                source,
+                partial: live.partial(),
+            }),
+            Stop::OutputParse {
+                agent,
+                output_type,
+                output,
+                source,
+            } => Err(RunError::OutputParse {
+                agent,
+                output_type,
+                output,
+                source,
+                partial: live.partial(),
+            }),
+            Stop::Tool {
+                agent,
+                call_id,
+                failure,
+            } => Err(RunError::Tool {
+                agent,
+                call_id,
+                failure,
+                partial: live.partial(),
+            }),
+            Stop::Interrupted {
+                pending_turn,
+                pending,
+            } => {
+                let decisions = std::mem::take(&mut live.decisions);
+                let always = std::mem::take(&mut live.always);
+                Err(RunError::ApprovalRequired {
+                    state: Box::new(RunState {
+                        schema_version: RUN_STATE_SCHEMA_VERSION,
+                        run: live.into_partial(),
+                        pending_turn,
+                        pending,
+                        decisions,
+                        always,
+                    }),
+                })
+            }
+            Stop::InputTripwire { guardrail, output } => Err(RunError::InputGuardrailTripwire {
+                guardrail,
+                output,
+                partial: live.partial(),
+            }),
+            Stop::OutputTripwire { guardrail, output } => Err(RunError::OutputGuardrailTripwire {
+                guardrail,
+                output,
+                partial: live.partial(),
+            }),
+            Stop::ToolTripwire {
+                guardrail,
+                call_id,
+                info,
+            } => Err(RunError::ToolGuardrailTripwire {
+                guardrail,
+                call_id,
+                info,
+                partial: live.partial(),
+            }),
+            Stop::OutputType | Stop::FinalText(_) => Err(RunError::OutputType {
+                agent: live.agent.name.to_string(),
+                produced: live.agent.output.type_name,
+                partial: live.partial(),
+            }),
+        },
     }
 }
 
-/// Converts the last agent's output back through every handoff taken into
-/// the starting agent's output type.
-fn finish<Ctx, Out: 'static>(
-    state: RunState<Ctx>,
-    output: AnyOutput,
-) -> Result<RunResult<Out>, RunError> {
-    let mut value = output;
-    for chain in state.conversions.iter().rev() {
-        for convert in chain {
-            value = match convert(value) {
-                Ok(value) => value,
-                Err(_) => return Err(output_type_error(state)),
-            };
-        }
+fn fallback_result<Out>(
+    mut partial: PartialRun,
+    fallback: MaxTurnsFallback<Out>,
+) -> RunResult<Out> {
+    if let Some(message) = fallback.message {
+        partial.new_items.push(crate::item::RunItem {
+            agent: Arc::clone(&partial.last_agent),
+            item: Arc::new(Item::assistant(message)),
+        });
     }
-    let final_output = match value.downcast::<Out>() {
-        Ok(output) => *output,
-        Err(_) => return Err(output_type_error(state)),
+    RunResult {
+        final_output: fallback.output,
+        run_id: partial.run_id,
+        input: partial.input,
+        new_items: partial.new_items,
+        last_agent: partial.last_agent,
+        usage: partial.usage,
+        raw_responses: partial.raw_responses,
+        turns: partial.turns,
+    }
+}
+
+/// Rebuilds a live run from a stored state: the current agent and the
+/// output conversions are found again by following the handoff path from
+/// the starting agent.
+fn resume<Ctx>(
+    starting: Arc<AgentCore<Ctx>>,
+    mut ctx: RunContext<Ctx>,
+    state: RunState,
+) -> Result<(LiveRun<Ctx>, Vec<Arc<Item>>), RunError> {
+    let invalid = |message: String, run: PartialRun| RunError::InvalidState {
+        message,
+        partial: Box::new(run),
     };
-    Ok(RunResult {
-        final_output,
-        run_id: state.ctx.run_id,
-        input: state.input,
-        new_items: state.new_items,
-        last_agent: Arc::clone(&state.agent.name),
-        usage: state.ctx.usage,
-        raw_responses: state.raw_responses,
-        turns: state.ctx.turn,
-    })
-}
-
-fn output_type_error<Ctx>(state: RunState<Ctx>) -> RunError {
-    RunError::OutputType {
-        agent: state.agent.name.to_string(),
-        produced: state.agent.output.type_name,
-        partial: state.partial(),
+    if state.schema_version > RUN_STATE_SCHEMA_VERSION {
+        return Err(invalid(
+            format!(
+                "the state has schema version {}, this release reads up to {RUN_STATE_SCHEMA_VERSION}",
+                state.schema_version
+            ),
+            state.run,
+        ));
     }
+    if state.run.starting_agent != starting.name {
+        return Err(invalid(
+            format!(
+                "the state's run started with agent `{}`, not `{}`",
+                state.run.starting_agent, starting.name
+            ),
+            state.run,
+        ));
+    }
+    let mut agent = Arc::clone(&starting);
+    let mut conversions = Vec::new();
+    for tool_name in &state.run.handoff_path {
+        let Some(handoff) = agent.handoff(tool_name) else {
+            let message = format!("agent `{}` has no handoff `{tool_name}`", agent.name);
+            return Err(invalid(message, state.run));
+        };
+        conversions.push(handoff.convert.clone());
+        let next = handoff.target.resolve();
+        agent = next;
+    }
+    if agent.name != state.run.last_agent {
+        let message = format!(
+            "the handoff path leads to `{}`, the state says `{}`",
+            agent.name, state.run.last_agent
+        );
+        return Err(invalid(message, state.run));
+    }
+    let run = state.run;
+    ctx.run_id = run.run_id;
+    ctx.usage = run.usage;
+    ctx.turn = run.turns;
+    ctx.agent = Arc::clone(&agent.name);
+    Ok((
+        LiveRun {
+            ctx,
+            starting_agent: run.starting_agent,
+            input: run.input,
+            history: run.history,
+            new_items: run.new_items,
+            raw_responses: run.raw_responses,
+            started: Some(Arc::clone(&agent.name)),
+            agent,
+            conversions,
+            handoff_path: run.handoff_path,
+            decisions: state.decisions,
+            always: state.always,
+        },
+        state.pending_turn,
+    ))
 }
 
-async fn run_turns<Ctx: Send + Sync>(
-    state: &mut RunState<Ctx>,
+async fn run_turns<Ctx: Send + Sync, Out: Send + 'static>(
+    live: &mut LiveRun<Ctx>,
     model: &dyn Model,
     config: &RunConfig,
-) -> Stop {
+    extras: &RunExtras<Ctx, Out>,
+    pending_turn: Vec<Arc<Item>>,
+    resumed: bool,
+) -> Stop<Out> {
+    if !pending_turn.is_empty() {
+        let agent = Arc::clone(&live.agent);
+        match run_calls(live, &agent, &pending_turn, config, extras).await {
+            Some(Stop::FinalText(text)) => return finalize(live, &agent, &text, extras).await,
+            Some(stop) => return stop,
+            None => {}
+        }
+    }
+    let mut first_turn = !resumed;
     loop {
-        if state.ctx.turn >= config.max_turns {
+        if live.ctx.turn >= config.max_turns {
             return Stop::MaxTurns;
         }
-        state.ctx.turn += 1;
-        let agent = Arc::clone(&state.agent);
+        let agent = Arc::clone(&live.agent);
+        let hooks: Vec<&dyn DynRunHooks<Ctx>> = extras
+            .hooks
+            .iter()
+            .chain(agent.hooks.iter())
+            .map(|h| &**h)
+            .collect();
+        if live.started.as_deref() != Some(&*agent.name) {
+            live.started = Some(Arc::clone(&agent.name));
+            for hook in &hooks {
+                hook.agent_start(&live.ctx, &agent.name).await;
+            }
+        }
+        live.ctx.turn += 1;
 
         let request = ModelRequest {
             agent: Arc::clone(&agent.name),
             model: agent.model.clone(),
-            instructions: agent.instructions.resolve(&state.ctx).await,
-            input: state.history.clone(),
+            instructions: agent.instructions.resolve(&live.ctx).await,
+            input: live.history.clone(),
             tools: Arc::clone(&agent.tool_definitions),
             output_schema: agent.output.schema.clone(),
             settings: agent.model_settings.merge(&config.model_settings),
         };
-        let response =
-            match tokio::time::timeout(config.model_call_timeout, model.call(request)).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(error)) => return Stop::Model(agent.name.to_string(), error),
-                Err(_) => {
-                    return Stop::Model(
-                        agent.name.to_string(),
-                        ModelError::Timeout(config.model_call_timeout),
-                    );
-                }
-            };
+        for hook in &hooks {
+            hook.model_start(&live.ctx, &agent.name, &request).await;
+        }
+        let call = tokio::time::timeout(config.model_call_timeout, model.call(request));
+        let outcome = if first_turn {
+            first_turn = false;
+            let guardrails: Vec<&InputGuardrail<Ctx>> = extras
+                .input_guardrails
+                .iter()
+                .chain(agent.input_guardrails.iter())
+                .collect();
+            match call_with_input_guardrails(live, &guardrails, call).await {
+                Ok(outcome) => outcome,
+                Err(stop) => return stop,
+            }
+        } else {
+            call.await
+        };
+        let response = match outcome {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => return Stop::Model(agent.name.to_string(), error),
+            Err(_) => {
+                return Stop::Model(
+                    agent.name.to_string(),
+                    ModelError::Timeout(config.model_call_timeout),
+                );
+            }
+        };
+        for hook in &hooks {
+            hook.model_end(&live.ctx, &agent.name, &response).await;
+        }
         let mut usage = response.usage;
         usage.requests = usage.requests.max(1);
-        state.ctx.usage += usage;
+        live.ctx.usage += usage;
 
         // Append the model's items; a call to a handoff tool is recorded as a
         // handoff call.
-        let first_new = state.new_items.len();
+        let first_new = live.new_items.len();
         for item in &response.output {
             let item = match &**item {
                 Item::ToolCall(call) if agent.handoff(&call.name).is_some() => {
@@ -252,197 +485,149 @@ async fn run_turns<Ctx: Send + Sync>(
                 }
                 _ => Arc::clone(item),
             };
-            state.push(item);
+            live.push(item);
         }
-        state.raw_responses.push(response);
+        live.raw_responses.push(response);
 
-        let calls: Vec<Arc<Item>> = state.new_items[first_new..]
+        let calls: Vec<Arc<Item>> = live.new_items[first_new..]
             .iter()
             .filter(|i| matches!(*i.item, Item::ToolCall(_) | Item::HandoffCall(_)))
             .map(|i| Arc::clone(&i.item))
             .collect();
 
         if calls.is_empty() {
-            let last_message = state.raw_responses.last().and_then(|response| {
+            let last_message = live.raw_responses.last().and_then(|response| {
                 response.output.iter().rev().find_map(|item| match &**item {
-                    Item::AssistantMessage { content } => Some(content.as_str()),
+                    Item::AssistantMessage { content } => Some(content.clone()),
                     _ => None,
                 })
             });
             match last_message {
-                Some(text) => return parse_final(&agent, text),
+                Some(text) => return finalize(live, &agent, &text, extras).await,
                 // Nothing to act on (e.g. only reasoning): ask again.
                 None => continue,
             }
         }
 
-        if let Some(stop) = run_calls(state, &agent, &calls, config).await {
-            return stop;
+        match run_calls(live, &agent, &calls, config, extras).await {
+            Some(Stop::FinalText(text)) => return finalize(live, &agent, &text, extras).await,
+            Some(stop) => return stop,
+            None => {}
         }
     }
 }
 
-/// Runs one turn's tool and handoff calls and records their outputs in call
-/// order. Returns how the run stops, or `None` to call the model again.
-async fn run_calls<Ctx: Send + Sync>(
-    state: &mut RunState<Ctx>,
-    agent: &Arc<AgentCore<Ctx>>,
-    calls: &[Arc<Item>],
-    config: &RunConfig,
-) -> Option<Stop> {
-    let winner = calls.iter().find_map(|item| match &**item {
-        Item::HandoffCall(call) => Some(call),
-        _ => None,
-    });
+type CallOutcome = Result<Result<ModelResponse, ModelError>, tokio::time::error::Elapsed>;
 
-    // Function tools of this turn, run concurrently on this task.
-    let tool_calls: Vec<&ToolCall> = calls
-        .iter()
-        .filter_map(|item| match &**item {
-            Item::ToolCall(call) => Some(call),
-            _ => None,
-        })
-        .collect();
-    let results = {
-        let ctx = &state.ctx;
-        join_all(
-            tool_calls
+/// The first model call with the input guardrails: blocking ones before it
+/// (a trip means no call), parallel ones beside it (a trip discards the
+/// answer, or drops the call if it is still running).
+async fn call_with_input_guardrails<Ctx, Out>(
+    live: &LiveRun<Ctx>,
+    guardrails: &[&InputGuardrail<Ctx>],
+    call: impl std::future::Future<Output = CallOutcome>,
+) -> Result<CallOutcome, Stop<Out>> {
+    let check = |mode: GuardrailMode| {
+        let selected: Vec<&InputGuardrail<Ctx>> = guardrails
+            .iter()
+            .copied()
+            .filter(|g| g.mode == mode)
+            .collect();
+        async move {
+            let outputs =
+                join_all(selected.iter().map(|g| (g.check)(&live.ctx, &live.input))).await;
+            selected
                 .iter()
-                .map(|call| run_tool_call(agent, ctx, call, config.tool_timeout)),
-        )
-        .await
-    };
-
-    let mut results = results.into_iter();
-    let mut refused = false;
-    let mut first_failure = None;
-    let mut stop_output: Option<String> = None;
-    for item in calls {
-        match &**item {
-            Item::ToolCall(call) => {
-                let result = results.next().unwrap_or_else(|| {
-                    Err(ToolFailure::Failed {
-                        tool: call.name.clone(),
-                        message: "no result".to_owned(),
-                    })
-                });
-                let (output, is_error) = match result {
-                    Ok(output) => (output, false),
-                    Err(failure) => {
-                        let text = failure.to_string();
-                        if first_failure.is_none() {
-                            first_failure = Some((call.call_id.clone(), failure));
-                        }
-                        (text, true)
-                    }
-                };
-                let stops_here = match &agent.tool_use_behavior {
-                    ToolUseBehavior::RunLlmAgain => false,
-                    ToolUseBehavior::StopOnFirstTool => true,
-                    ToolUseBehavior::StopAtTools(names) => names.contains(&call.name),
-                };
-                if stops_here && stop_output.is_none() {
-                    stop_output = Some(output.clone());
-                }
-                state.push(Arc::new(Item::ToolOutput(ToolOutput {
-                    call_id: call.call_id.clone(),
+                .zip(outputs)
+                .find(|(_, output)| output.tripwire_triggered)
+                .map(|(g, output)| Stop::InputTripwire {
+                    guardrail: g.name.to_string(),
                     output,
-                    is_error,
-                })));
-            }
-            Item::HandoffCall(call) => {
-                let is_winner = winner.is_some_and(|w| std::ptr::eq(w, call));
-                let output = if is_winner {
-                    let handoff = agent.handoff(&call.name);
-                    let target = handoff
-                        .map(|h| Arc::clone(&h.target_name))
-                        .unwrap_or_else(|| Arc::from(call.name.as_str()));
-                    let refusal = match handoff.and_then(|h| h.on_handoff.as_ref()) {
-                        Some(on_handoff) => on_handoff(&state.ctx, &call.arguments).err(),
-                        None => None,
-                    };
-                    match refusal {
-                        None => HandoffOutput {
-                            call_id: call.call_id.clone(),
-                            from_agent: agent.name.to_string(),
-                            to_agent: Some(target.to_string()),
-                            output: handoff_accepted(&target),
-                        },
-                        Some(reason) => {
-                            refused = true;
-                            HandoffOutput {
-                                call_id: call.call_id.clone(),
-                                from_agent: agent.name.to_string(),
-                                to_agent: None,
-                                output: format!(
-                                    "error: invalid handoff input for `{}`: {reason}",
-                                    call.name
-                                ),
-                            }
-                        }
-                    }
-                } else {
-                    HandoffOutput {
-                        call_id: call.call_id.clone(),
-                        from_agent: agent.name.to_string(),
-                        to_agent: None,
-                        output: format!(
-                            "error: several handoffs were requested in one response; only the first (`{}`) was carried out",
-                            winner.map_or("", |w| w.name.as_str())
-                        ),
-                    }
-                };
-                state.push(Arc::new(Item::HandoffOutput(output)));
-            }
-            _ => {}
+                })
         }
+    };
+    if let Some(stop) = check(GuardrailMode::Blocking).await {
+        return Err(stop);
     }
-
-    if config.tool_error_policy == ToolErrorPolicy::FailRun {
-        if let Some((call_id, failure)) = first_failure {
-            return Some(Stop::Tool {
-                agent: agent.name.to_string(),
-                call_id,
-                failure,
-            });
-        }
-    }
-
-    if let Some(call) = winner.filter(|_| !refused) {
-        if let Some(handoff) = agent.handoff(&call.name) {
-            if let Some(filter) = &handoff.input_filter {
-                let history = std::mem::take(&mut state.history);
-                state.history = filter(history);
-            }
-            state.conversions.push(handoff.convert.clone());
-            state.agent = handoff.target.resolve();
-            state.ctx.agent = Arc::clone(&handoff.target_name);
-            return None;
-        }
-    }
-
-    stop_output.map(|output| parse_final(agent, &output))
-}
-
-fn parse_final<Ctx>(agent: &AgentCore<Ctx>, text: &str) -> Stop {
-    match (agent.output.parse)(text) {
-        Ok(mut output) => {
-            for convert in &agent.output.conversions {
-                output = match convert(output) {
-                    Ok(output) => output,
-                    // Unreachable: conversions are typed by the builder.
-                    Err(output) => return Stop::Final(output),
-                };
-            }
-            Stop::Final(output)
-        }
-        Err(source) => Stop::OutputParse {
-            agent: agent.name.to_string(),
-            output_type: agent.output.type_name,
-            output: text.to_owned(),
-            source,
+    let parallel = check(GuardrailMode::Parallel);
+    tokio::pin!(parallel, call);
+    tokio::select! {
+        biased;
+        tripped = &mut parallel => match tripped {
+            Some(stop) => Err(stop),
+            None => Ok(call.await),
+        },
+        outcome = &mut call => match parallel.await {
+            Some(stop) => Err(stop),
+            None => Ok(outcome),
         },
     }
+}
+
+/// The final output: parsed into the agent's type, checked by the agent's
+/// output guardrails (each at the conversion stage it was declared for),
+/// converted back through every handoff taken, checked by the run's output
+/// guardrails.
+async fn finalize<Ctx: Send + Sync, Out: Send + 'static>(
+    live: &LiveRun<Ctx>,
+    agent: &AgentCore<Ctx>,
+    text: &str,
+    extras: &RunExtras<Ctx, Out>,
+) -> Stop<Out> {
+    let mut value: AnyOutput = match (agent.output.parse)(text) {
+        Ok(value) => value,
+        Err(source) => {
+            return Stop::OutputParse {
+                agent: agent.name.to_string(),
+                output_type: agent.output.type_name,
+                output: text.to_owned(),
+                source,
+            };
+        }
+    };
+    let stages = agent.output.conversions.len();
+    for stage in 0..=stages {
+        for guardrail in agent.output_guardrails.iter().filter(|g| g.stage == stage) {
+            let output = (guardrail.check)(&live.ctx, &*value).await;
+            if output.tripwire_triggered {
+                return Stop::OutputTripwire {
+                    guardrail: guardrail.name.to_string(),
+                    output,
+                };
+            }
+        }
+        if stage < stages {
+            value = match (agent.output.conversions[stage])(value) {
+                Ok(value) => value,
+                Err(_) => return Stop::OutputType,
+            };
+        }
+    }
+    for chain in live.conversions.iter().rev() {
+        for convert in chain {
+            value = match convert(value) {
+                Ok(value) => value,
+                Err(_) => return Stop::OutputType,
+            };
+        }
+    }
+    let output = match value.downcast::<Out>() {
+        Ok(output) => *output,
+        Err(_) => return Stop::OutputType,
+    };
+    for guardrail in &extras.output_guardrails {
+        let result = (guardrail.check)(&live.ctx, &output).await;
+        if result.tripwire_triggered {
+            return Stop::OutputTripwire {
+                guardrail: guardrail.name.to_string(),
+                output: result,
+            };
+        }
+    }
+    for hook in extras.hooks.iter().chain(agent.hooks.iter()) {
+        hook.agent_end(&live.ctx, &agent.name, text).await;
+    }
+    Stop::Final(output)
 }
 
 /// A fresh run id: `run_` and 16 hex digits from the standard library's

@@ -94,6 +94,14 @@ pub trait Tool<Ctx>: Send + Sync + 'static {
         false
     }
 
+    /// Whether this call needs a person's approval: by default
+    /// [`needs_approval`](Tool::needs_approval); a tool may decide from the
+    /// arguments and the context (see [`with_approval`]).
+    fn needs_approval_for(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool {
+        let _ = (ctx, arguments);
+        self.needs_approval()
+    }
+
     /// Runs the tool with the raw JSON arguments the model wrote.
     ///
     /// The returned text goes to the model as the tool output.
@@ -146,6 +154,9 @@ pub trait DynTool<Ctx>: Send + Sync {
     /// See [`Tool::definition`].
     fn dyn_definition(&self) -> ToolDefinition;
 
+    /// See [`Tool::needs_approval_for`].
+    fn dyn_needs_approval(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool;
+
     /// See [`Tool::call`].
     fn dyn_call<'a>(
         &'a self,
@@ -159,12 +170,84 @@ impl<Ctx, T: Tool<Ctx>> DynTool<Ctx> for T {
         self.definition()
     }
 
+    fn dyn_needs_approval(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool {
+        self.needs_approval_for(ctx, arguments)
+    }
+
     fn dyn_call<'a>(
         &'a self,
         ctx: &'a RunContext<Ctx>,
         arguments: &'a str,
     ) -> BoxFuture<'a, Result<String, ToolError>> {
         Box::pin(self.call(ctx, arguments))
+    }
+}
+
+/// `tool`, needing a person's approval for the calls where `rule` says so
+/// (a function of the context and the raw JSON arguments).
+///
+/// ```
+/// use agents_core::prelude::*;
+/// use agents_core::tool::with_approval;
+///
+/// /// Refund an order. Amount in cents.
+/// #[tool]
+/// fn refund(order_id: String, amount_cents: u32) -> String { format!("{order_id} {amount_cents}") }
+///
+/// // Refunds above 100.00 need a person.
+/// let guarded = with_approval(refund {}, |_ctx: &RunContext<()>, arguments: &str| {
+///     serde_json::from_str::<serde_json::Value>(arguments)
+///         .ok()
+///         .and_then(|v| v["amount_cents"].as_u64())
+///         .is_none_or(|cents| cents > 10_000)
+/// });
+/// let agent = Agent::<()>::builder("Billing").tool(guarded).build()?;
+/// # Ok::<(), agents_core::AgentError>(())
+/// ```
+pub fn with_approval<Ctx, T, F>(tool: T, rule: F) -> ApprovalTool<T, F>
+where
+    T: Tool<Ctx>,
+    F: Fn(&RunContext<Ctx>, &str) -> bool + Send + Sync + 'static,
+{
+    ApprovalTool { tool, rule }
+}
+
+/// A tool whose calls need approval by a rule. Made by [`with_approval`].
+#[derive(Debug, Clone)]
+pub struct ApprovalTool<T, F> {
+    tool: T,
+    rule: F,
+}
+
+impl<Ctx, T, F> Tool<Ctx> for ApprovalTool<T, F>
+where
+    T: Tool<Ctx>,
+    F: Fn(&RunContext<Ctx>, &str) -> bool + Send + Sync + 'static,
+{
+    fn name(&self) -> &str {
+        self.tool.name()
+    }
+    fn description(&self) -> &str {
+        self.tool.description()
+    }
+    fn parameters(&self) -> serde_json::Value {
+        self.tool.parameters()
+    }
+    fn strict(&self) -> bool {
+        self.tool.strict()
+    }
+    fn needs_approval(&self) -> bool {
+        true
+    }
+    fn needs_approval_for(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool {
+        (self.rule)(ctx, arguments)
+    }
+    fn call(
+        &self,
+        ctx: &RunContext<Ctx>,
+        arguments: &str,
+    ) -> impl Future<Output = Result<String, ToolError>> + Send {
+        self.tool.call(ctx, arguments)
     }
 }
 

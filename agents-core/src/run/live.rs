@@ -1,0 +1,71 @@
+//! The state a run owns while it executes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::context::RunContext;
+use super::result::PartialRun;
+use super::state::ApprovalDecision;
+use crate::agent::AgentCore;
+use crate::agent::handoff::ConvertFn;
+use crate::item::{Item, RunItem};
+use crate::model::ModelResponse;
+
+/// Everything a run owns. Lives outside the loop's future so that a timeout
+/// or cancellation, which drops that future, still leaves every item.
+pub(super) struct LiveRun<Ctx> {
+    pub(super) ctx: RunContext<Ctx>,
+    pub(super) starting_agent: Arc<str>,
+    pub(super) input: Vec<Arc<Item>>,
+    /// What the next model call sees (handoff input filters rewrite it).
+    pub(super) history: Vec<Arc<Item>>,
+    pub(super) new_items: Vec<RunItem>,
+    pub(super) raw_responses: Vec<ModelResponse>,
+    pub(super) agent: Arc<AgentCore<Ctx>>,
+    /// Output conversions of the handoffs taken, in order.
+    pub(super) conversions: Vec<Vec<ConvertFn>>,
+    /// Handoff tool names taken, in order: how to find the current agent
+    /// again from the starting one on resume.
+    pub(super) handoff_path: Vec<String>,
+    /// Approval decisions per call id (from a resumed state).
+    pub(super) decisions: BTreeMap<String, ApprovalDecision>,
+    /// Approval decisions per tool name, for the rest of the run.
+    pub(super) always: BTreeMap<String, ApprovalDecision>,
+    /// The agent whose start hooks ran last.
+    pub(super) started: Option<Arc<str>>,
+}
+
+impl<Ctx> LiveRun<Ctx> {
+    pub(super) fn push(&mut self, item: Arc<Item>) {
+        self.history.push(Arc::clone(&item));
+        self.new_items.push(RunItem {
+            agent: Arc::clone(&self.agent.name),
+            item,
+        });
+    }
+
+    pub(super) fn decision(&self, call_id: &str, tool: &str) -> Option<&ApprovalDecision> {
+        self.decisions
+            .get(call_id)
+            .or_else(|| self.always.get(tool))
+    }
+
+    pub(super) fn into_partial(self) -> PartialRun {
+        PartialRun {
+            run_id: self.ctx.run_id,
+            starting_agent: self.starting_agent,
+            input: self.input,
+            history: self.history,
+            new_items: self.new_items,
+            last_agent: Arc::clone(&self.agent.name),
+            handoff_path: self.handoff_path,
+            usage: self.ctx.usage,
+            raw_responses: self.raw_responses,
+            turns: self.ctx.turn,
+        }
+    }
+
+    pub(super) fn partial(self) -> Box<PartialRun> {
+        Box::new(self.into_partial())
+    }
+}
