@@ -184,6 +184,8 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `parallel_tool_calls` | `true`/`false` | provider default |
 /// | `tool_use_behavior` | `"run_llm_again"` or `"stop_on_first_tool"` | `"run_llm_again"` |
 /// | `stop_at_tools` | `[f]`: tools whose output ends the run | none |
+/// | `input_guardrails`, `output_guardrails`, `tool_guardrails` | `[f]`: functions returning `InputGuardrail<C>`, `OutputGuardrail<C, Out>`, `ToolGuardrail<C>` | none |
+/// | `hooks` | `[f]`: functions returning a `RunHooks<C>` | none |
 /// | `handoff_description` | `"..."`, what other agents read about handing off here | none |
 /// | `crate` | path to `agents_core` if renamed | `::agents_core` |
 ///

@@ -443,7 +443,10 @@ async fn run_turns<Ctx: Send + Sync, Out: Send + 'static>(
         for hook in &hooks {
             hook.model_start(&live.ctx, &agent.name, &request).await;
         }
-        let call = tokio::time::timeout(config.model_call_timeout, model.call(request));
+        // Lazy: the model is not called before the blocking input guardrails
+        // have passed.
+        let call =
+            async { tokio::time::timeout(config.model_call_timeout, model.call(request)).await };
         let outcome = if first_turn {
             first_turn = false;
             let guardrails: Vec<&InputGuardrail<Ctx>> = extras

@@ -6,7 +6,7 @@ use syn::{Lit, LitBool, LitInt, LitStr, Path, Token, Type};
 
 use crate::keys::{self, KeyValue};
 
-pub(crate) const KEYS: &str = "`name`, `instructions`, `tools`, `handoffs`, `context`, `output`, `convert_output`, `model`, `temperature`, `top_p`, `max_tokens`, `tool_choice`, `parallel_tool_calls`, `tool_use_behavior`, `stop_at_tools`, `handoff_description`, `crate`";
+pub(crate) const KEYS: &str = "`name`, `instructions`, `tools`, `handoffs`, `context`, `output`, `convert_output`, `model`, `temperature`, `top_p`, `max_tokens`, `tool_choice`, `parallel_tool_calls`, `tool_use_behavior`, `stop_at_tools`, `input_guardrails`, `output_guardrails`, `tool_guardrails`, `hooks`, `handoff_description`, `crate`";
 
 /// Where the instructions come from.
 pub(crate) enum Instructions {
@@ -36,6 +36,12 @@ pub(crate) struct AgentAttr {
     pub(crate) parallel_tool_calls: Option<LitBool>,
     pub(crate) tool_use_behavior: Option<LitStr>,
     pub(crate) stop_at_tools: Vec<Path>,
+    /// Functions returning guardrails or hooks, called when the agent is
+    /// built.
+    pub(crate) input_guardrails: Vec<Path>,
+    pub(crate) output_guardrails: Vec<Path>,
+    pub(crate) tool_guardrails: Vec<Path>,
+    pub(crate) hooks: Vec<Path>,
     pub(crate) handoff_description: Option<LitStr>,
     pub(crate) krate: Option<Path>,
     /// Keys seen, for duplicate detection.
@@ -81,6 +87,10 @@ fn parse_pair(attr: &mut AgentAttr, key: &str, pair: &KeyValue) -> syn::Result<(
         "instructions" => attr.instructions = Some(instructions(value)?),
         "tools" => attr.tools = path_list(value, key)?,
         "stop_at_tools" => attr.stop_at_tools = path_list(value, key)?,
+        "input_guardrails" => attr.input_guardrails = path_list(value, key)?,
+        "output_guardrails" => attr.output_guardrails = path_list(value, key)?,
+        "tool_guardrails" => attr.tool_guardrails = path_list(value, key)?,
+        "hooks" => attr.hooks = path_list(value, key)?,
         "handoffs" => attr.handoffs = Some(ty(value, key)?),
         "context" => attr.context = Some(ty(value, key)?),
         "output" => attr.output = Some(ty(value, key)?),
@@ -159,12 +169,20 @@ fn path_list(value: TokenStream, key: &str) -> syn::Result<Vec<Path>> {
             other => {
                 return Err(syn::Error::new_spanned(
                     other,
-                    format!("`{key}` lists `#[tool]` functions by name, e.g. `lookup_order`"),
+                    format!("`{key}` lists {} by name", list_items(key)),
                 ));
             }
         }
     }
     Ok(paths)
+}
+
+fn list_items(key: &str) -> &'static str {
+    match key {
+        "tools" | "stop_at_tools" => "`#[tool]` functions",
+        "hooks" => "functions returning hooks (`fn() -> impl RunHooks<C>`)",
+        _ => "functions returning guardrails (`fn() -> InputGuardrail<C>`, ...)",
+    }
 }
 
 fn instructions(value: TokenStream) -> syn::Result<Instructions> {

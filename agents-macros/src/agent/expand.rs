@@ -54,6 +54,16 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
         .as_ref()
         .map(|ty| quote_spanned! {ty.span()=> .handoffs::<#ty>() });
     let model = attr.model.as_ref().map(|m| quote!(.model(#m)));
+    let calls = |paths: &[syn::Path], method: proc_macro2::TokenStream| {
+        paths
+            .iter()
+            .map(|path| quote_spanned! {path.span()=> .#method(#path()) })
+            .collect::<Vec<_>>()
+    };
+    let input_guardrails = calls(&attr.input_guardrails, quote!(input_guardrail));
+    let output_guardrails = calls(&attr.output_guardrails, quote!(output_guardrail));
+    let tool_guardrails = calls(&attr.tool_guardrails, quote!(tool_guardrail));
+    let hooks = calls(&attr.hooks, quote!(hooks));
     let description = attr
         .handoff_description
         .as_ref()
@@ -123,7 +133,11 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
                             #(#tools)*
                             #output
                             #convert
+                            #(#output_guardrails)*
                             #handoffs
+                            #(#input_guardrails)*
+                            #(#tool_guardrails)*
+                            #(#hooks)*
                             #model
                             #settings
                             #behavior
