@@ -273,3 +273,53 @@ async fn a_state_from_a_newer_release_is_refused() {
         "cannot resume: the state has schema version 99, this release reads up to 1"
     );
 }
+
+#[tokio::test]
+async fn an_approval_rule_decides_from_the_arguments() {
+    /// Refund part of an order. Amount in cents.
+    #[tool]
+    fn quick_refund(ctx: &RunContext<Arc<Shop>>, order_id: String, amount_cents: u32) -> String {
+        ctx.refunds.fetch_add(1, Ordering::SeqCst);
+        format!("refunded {amount_cents} on {order_id}")
+    }
+    // Refunds above 100.00 need a person.
+    let guarded = agents_core::tool::with_approval(
+        quick_refund {},
+        |_ctx: &RunContext<Arc<Shop>>, arguments: &str| {
+            serde_json::from_str::<serde_json::Value>(arguments)
+                .ok()
+                .and_then(|v| v["amount_cents"].as_u64())
+                .is_none_or(|cents| cents > 10_000)
+        },
+    );
+    let agent = Agent::<Arc<Shop>>::builder("Billing")
+        .tool(guarded)
+        .build()
+        .unwrap();
+    let shop = Arc::new(Shop::default());
+    let model = MockModel::script([
+        Step::tool_calls([call(
+            quick_refund {},
+            json!({"order_id": "A-1", "amount_cents": 500}),
+        )]),
+        Step::tool_calls([call(
+            quick_refund {},
+            json!({"order_id": "A-2", "amount_cents": 50_000}),
+        )]),
+    ]);
+    let runner = Runner::new(model.clone());
+    let state = pause(
+        runner
+            .run(&agent, Arc::clone(&shop), "refund")
+            .await
+            .unwrap_err(),
+    );
+    // The small refund ran without asking; the large one waits.
+    assert_eq!(shop.refunds.load(Ordering::SeqCst), 1);
+    assert_eq!(state.pending().len(), 1);
+    assert_eq!(
+        state.pending()[0].arguments,
+        r#"{"amount_cents":50000,"order_id":"A-2"}"#
+    );
+    model.assert_complete();
+}
