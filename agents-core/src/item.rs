@@ -43,6 +43,15 @@ pub enum Item {
         /// The reasoning text.
         text: String,
     },
+    /// A summary standing in for earlier items (session compaction,
+    /// [`compact`](crate::session::compact)); providers send it as a
+    /// system/developer message.
+    Summary {
+        /// The summary.
+        text: String,
+        /// How many items it replaced.
+        replaced_items: usize,
+    },
 }
 
 impl Item {

@@ -67,6 +67,7 @@ pub mod item;
 pub mod model;
 pub mod run;
 pub mod schema;
+pub mod session;
 pub mod tool;
 pub mod usage;
 

@@ -238,6 +238,10 @@ fn render_item(out: &mut String, item: &Item, ids: &mut CallIds) {
             ),
         },
         Item::Reasoning { text } => writeln!(out, "  reasoning: {}", indent(text)),
+        Item::Summary {
+            text,
+            replaced_items,
+        } => writeln!(out, "  summary of {replaced_items} items: {}", indent(text)),
         other => writeln!(out, "  {other:?}"),
     };
 }

@@ -181,6 +181,16 @@ pub enum RunError {
         /// The run so far.
         partial: Box<PartialRun>,
     },
+    /// The session store failed to load or save; the items of the turn in
+    /// flight are in the partial run.
+    #[error("session store failed: {source}")]
+    Session {
+        /// What failed.
+        #[source]
+        source: crate::session::SessionError,
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
     /// A state given to [`Runner::resume`](super::Runner::resume) does not
     /// fit: a newer schema version, or a handoff path the starting agent does
     /// not have.
@@ -220,6 +230,7 @@ impl RunError {
             | RunError::OutputGuardrailTripwire { partial, .. }
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
+            | RunError::Session { partial, .. }
             | RunError::OutputType { partial, .. } => partial,
         }
     }
@@ -257,6 +268,7 @@ impl RunError {
             | RunError::OutputGuardrailTripwire { partial, .. }
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
+            | RunError::Session { partial, .. }
             | RunError::OutputType { partial, .. } => *partial,
         }
     }

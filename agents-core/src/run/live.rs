@@ -10,6 +10,7 @@ use crate::agent::AgentCore;
 use crate::agent::handoff::ConvertFn;
 use crate::item::{Item, RunItem};
 use crate::model::ModelResponse;
+use crate::usage::Usage;
 
 /// Everything a run owns. Lives outside the loop's future so that a timeout
 /// or cancellation, which drops that future, still leaves every item.
@@ -33,9 +34,37 @@ pub(super) struct LiveRun<Ctx> {
     pub(super) always: BTreeMap<String, ApprovalDecision>,
     /// The agent whose start hooks ran last.
     pub(super) started: Option<Arc<str>>,
+    /// Usage per agent name.
+    pub(super) usage_by_agent: BTreeMap<String, Usage>,
+    /// How many of `new_items` the session has stored.
+    pub(super) saved: usize,
 }
 
 impl<Ctx> LiveRun<Ctx> {
+    /// A run of `agent` on `input`, nothing produced yet.
+    pub(super) fn start(
+        ctx: RunContext<Ctx>,
+        agent: Arc<AgentCore<Ctx>>,
+        input: Vec<Arc<Item>>,
+    ) -> Self {
+        LiveRun {
+            ctx,
+            starting_agent: Arc::clone(&agent.name),
+            history: input.clone(),
+            input,
+            new_items: Vec::new(),
+            raw_responses: Vec::new(),
+            agent,
+            conversions: Vec::new(),
+            handoff_path: Vec::new(),
+            decisions: BTreeMap::new(),
+            always: BTreeMap::new(),
+            started: None,
+            usage_by_agent: BTreeMap::new(),
+            saved: 0,
+        }
+    }
+
     pub(super) fn push(&mut self, item: Arc<Item>) {
         self.history.push(Arc::clone(&item));
         self.new_items.push(RunItem {
@@ -60,6 +89,7 @@ impl<Ctx> LiveRun<Ctx> {
             last_agent: Arc::clone(&self.agent.name),
             handoff_path: self.handoff_path,
             usage: self.ctx.usage,
+            usage_by_agent: self.usage_by_agent,
             raw_responses: self.raw_responses,
             turns: self.ctx.turn,
         }

@@ -40,6 +40,7 @@ use crate::agent::{Agent, AsAgent};
 use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
 use crate::hooks::RunHooks;
 use crate::model::{BoxFuture, Model, ModelSettings};
+use crate::session::Session;
 use turn::{RunExtras, Start};
 
 /// Drives agents: calls the model, runs tools, follows handoffs.
@@ -283,6 +284,22 @@ impl<Ctx, Out> Run<Ctx, Out> {
     /// Adds a tool guardrail for every agent of this run.
     pub fn tool_guardrail(mut self, guardrail: ToolGuardrail<Ctx>) -> Self {
         self.extras.tool_guardrails.push(guardrail);
+        self
+    }
+
+    /// Keeps the conversation in `session`: its history is loaded in front of
+    /// the input, the input is stored at once, each turn's items as the turn
+    /// completes, and the run continues with the agent that answered last on
+    /// this session when the starting agent's handoffs reach it. See
+    /// [`session`](crate::session).
+    pub fn session(mut self, session: impl Session + 'static) -> Self {
+        self.extras.session = Some(Arc::new(session));
+        self
+    }
+
+    /// Loads only the last `items` items of the session's history.
+    pub fn session_limit(mut self, items: usize) -> Self {
+        self.extras.session_limit = Some(items);
         self
     }
 

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,8 @@ pub struct RunResult<Out> {
     pub last_agent: Arc<str>,
     /// Usage summed over every model call.
     pub usage: Usage,
+    /// Usage per agent name.
+    pub usage_by_agent: BTreeMap<String, Usage>,
     /// Every model response, in order.
     pub raw_responses: Vec<ModelResponse>,
     /// Number of turns (model calls) taken.
@@ -59,6 +62,9 @@ pub struct PartialRun {
     pub handoff_path: Vec<String>,
     /// Usage summed over the model calls that completed.
     pub usage: Usage,
+    /// Usage per agent name.
+    #[serde(default)]
+    pub usage_by_agent: BTreeMap<String, Usage>,
     /// Every model response received.
     pub raw_responses: Vec<ModelResponse>,
     /// Number of turns started.

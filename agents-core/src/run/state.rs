@@ -12,7 +12,8 @@ use crate::item::Item;
 ///
 /// Version 1 (this release): the fields of [`PartialRun`] flattened at the
 /// top level (`run_id`, `starting_agent`, `input`, `history`, `new_items`,
-/// `last_agent`, `handoff_path`, `usage`, `raw_responses`, `turns`), then
+/// `last_agent`, `handoff_path`, `usage`, `usage_by_agent` (optional),
+/// `raw_responses`, `turns`), then
 /// `schema_version`, `pending_turn`, `pending`, `decisions` and `always`.
 /// A state with a higher version is refused on resume
 /// ([`RunError::InvalidState`](super::RunError::InvalidState)); older

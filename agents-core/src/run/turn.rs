@@ -2,7 +2,6 @@
 //! input guardrails on the first turn, the final output through its
 //! guardrails and conversions.
 
-use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
@@ -25,6 +24,7 @@ use crate::guardrail::{
 use crate::hooks::DynRunHooks;
 use crate::item::Item;
 use crate::model::{Model, ModelError, ModelRequest, ModelResponse};
+use crate::session::{Session, SessionError};
 
 /// A fallback final output for a run that used up its turns.
 #[derive(Debug, Clone)]
@@ -61,6 +61,8 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) output_guardrails: Vec<OutputGuardrail<Ctx, Out>>,
     pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,
     pub(crate) max_turns_handler: Option<MaxTurnsHandler<Out>>,
+    pub(crate) session: Option<Arc<dyn Session>>,
+    pub(crate) session_limit: Option<usize>,
 }
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
@@ -71,6 +73,8 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             output_guardrails: Vec::new(),
             tool_guardrails: Vec::new(),
             max_turns_handler: None,
+            session: None,
+            session_limit: None,
         }
     }
 }
@@ -116,6 +120,7 @@ pub(super) enum Stop<Out> {
         call_id: String,
         info: serde_json::Value,
     },
+    Session(SessionError),
     OutputType,
 }
 
@@ -153,24 +158,21 @@ where
         }),
     };
     let (mut live, pending_turn, resumed) = match start {
-        Start::Input(input) => (
-            LiveRun {
-                ctx,
-                starting_agent: Arc::clone(&starting.name),
-                history: input.clone(),
-                input,
-                new_items: Vec::new(),
-                raw_responses: Vec::new(),
-                agent: starting,
-                conversions: Vec::new(),
-                handoff_path: Vec::new(),
-                decisions: BTreeMap::new(),
-                always: BTreeMap::new(),
-                started: None,
-            },
-            Vec::new(),
-            false,
-        ),
+        Start::Input(input) if extras.session.is_some() => {
+            let mut live = LiveRun::start(ctx, starting, input.clone());
+            if let Some(session) = &extras.session {
+                if let Err(source) =
+                    open_session(&mut live, &**session, extras.session_limit, input).await
+                {
+                    return Err(RunError::Session {
+                        source,
+                        partial: live.partial(),
+                    });
+                }
+            }
+            (live, Vec::new(), false)
+        }
+        Start::Input(input) => (LiveRun::start(ctx, starting, input), Vec::new(), false),
         Start::Resume(state) => {
             let (live, pending_turn) = resume(starting, ctx, *state)?;
             (live, pending_turn, true)
@@ -211,6 +213,7 @@ where
                 new_items: live.new_items,
                 last_agent: Arc::clone(&live.agent.name),
                 usage: live.ctx.usage,
+                usage_by_agent: live.usage_by_agent,
                 raw_responses: live.raw_responses,
                 turns: live.ctx.turn,
             }),
@@ -292,6 +295,10 @@ where
                 info,
                 partial: live.partial(),
             }),
+            Stop::Session(source) => Err(RunError::Session {
+                source,
+                partial: live.partial(),
+            }),
             Stop::OutputType | Stop::FinalText(_) => Err(RunError::OutputType {
                 agent: live.agent.name.to_string(),
                 produced: live.agent.output.type_name,
@@ -318,6 +325,7 @@ fn fallback_result<Out>(
         new_items: partial.new_items,
         last_agent: partial.last_agent,
         usage: partial.usage,
+        usage_by_agent: partial.usage_by_agent,
         raw_responses: partial.raw_responses,
         turns: partial.turns,
     }
@@ -372,6 +380,8 @@ fn resume<Ctx>(
         return Err(invalid(message, state.run));
     }
     let run = state.run;
+    // Everything in a stored state was saved to the session before.
+    let saved = run.new_items.len();
     ctx.run_id = run.run_id;
     ctx.usage = run.usage;
     ctx.turn = run.turns;
@@ -390,12 +400,120 @@ fn resume<Ctx>(
             handoff_path: run.handoff_path,
             decisions: state.decisions,
             always: state.always,
+            usage_by_agent: run.usage_by_agent,
+            saved,
         },
         state.pending_turn,
     ))
 }
 
+/// Loads a session's history in front of the new input, continues with the
+/// agent that answered last (when the starting agent's graph reaches it),
+/// and stores the new input at once.
+async fn open_session<Ctx>(
+    live: &mut LiveRun<Ctx>,
+    session: &dyn Session,
+    limit: Option<usize>,
+    new_input: Vec<Arc<Item>>,
+) -> Result<(), SessionError> {
+    let mut history = session.items(limit).await?;
+    history.extend(new_input.iter().cloned());
+    live.input = history.clone();
+    live.history = history;
+    if let Some(last) = session.last_agent().await? {
+        if let Some(path) = path_to(&live.agent, &last) {
+            for tool_name in path {
+                if let Some(handoff) = live.agent.handoff(&tool_name) {
+                    live.conversions.push(handoff.convert.clone());
+                    live.handoff_path.push(tool_name);
+                    let next = handoff.target.resolve();
+                    live.agent = next;
+                }
+            }
+            live.ctx.agent = Arc::clone(&live.agent.name);
+        }
+    }
+    session
+        .add_items(new_input, Some(live.agent.name.to_string()))
+        .await
+}
+
+/// The handoff tool names leading from `start` to the agent named `target`
+/// (shortest path), or `None` when it is not reachable.
+fn path_to<Ctx>(start: &Arc<AgentCore<Ctx>>, target: &str) -> Option<Vec<String>> {
+    if &*start.name == target {
+        return Some(Vec::new());
+    }
+    let mut seen: Vec<Arc<str>> = vec![Arc::clone(&start.name)];
+    let mut queue = std::collections::VecDeque::from([(Arc::clone(start), Vec::new())]);
+    while let Some((agent, path)) = queue.pop_front() {
+        for handoff in &agent.handoffs {
+            if seen.contains(&handoff.target_name) {
+                continue;
+            }
+            let mut next_path: Vec<String> = path.clone();
+            next_path.push(handoff.tool_name.clone());
+            if &*handoff.target_name == target {
+                return Some(next_path);
+            }
+            seen.push(Arc::clone(&handoff.target_name));
+            queue.push_back((handoff.target.resolve(), next_path));
+        }
+    }
+    None
+}
+
+/// Stores the items produced since the last checkpoint as one batch (one
+/// turn), with the current agent, leaving out `exclude`.
+async fn checkpoint<Ctx, Out>(
+    live: &mut LiveRun<Ctx>,
+    extras: &RunExtras<Ctx, Out>,
+    exclude: Option<&Arc<Item>>,
+) -> Result<(), SessionError> {
+    let Some(session) = &extras.session else {
+        return Ok(());
+    };
+    if live.saved == live.new_items.len() {
+        return Ok(());
+    }
+    let batch: Vec<Arc<Item>> = live.new_items[live.saved..]
+        .iter()
+        .map(|i| Arc::clone(&i.item))
+        .filter(|item| exclude.is_none_or(|excluded| !Arc::ptr_eq(item, excluded)))
+        .collect();
+    session
+        .add_items(batch, Some(live.agent.name.to_string()))
+        .await?;
+    live.saved = live.new_items.len();
+    Ok(())
+}
+
 async fn run_turns<Ctx: Send + Sync, Out: Send + 'static>(
+    live: &mut LiveRun<Ctx>,
+    model: &dyn Model,
+    config: &RunConfig,
+    extras: &RunExtras<Ctx, Out>,
+    pending_turn: Vec<Arc<Item>>,
+    resumed: bool,
+) -> Stop<Out> {
+    let stop = turns(live, model, config, extras, pending_turn, resumed).await;
+    // The last turn's items; a withheld output stays out of the session.
+    let exclude = match &stop {
+        Stop::OutputTripwire { .. } => live
+            .new_items
+            .iter()
+            .rev()
+            .find(|i| matches!(*i.item, Item::AssistantMessage { .. }))
+            .map(|i| Arc::clone(&i.item)),
+        _ => None,
+    };
+    match checkpoint(live, extras, exclude.as_ref()).await {
+        Ok(()) => stop,
+        Err(error) => Stop::Session(error),
+    }
+}
+
+async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
     live: &mut LiveRun<Ctx>,
     model: &dyn Model,
     config: &RunConfig,
@@ -413,6 +531,10 @@ async fn run_turns<Ctx: Send + Sync, Out: Send + 'static>(
     }
     let mut first_turn = !resumed;
     loop {
+        // The previous turn is complete: store it before the next starts.
+        if let Err(error) = checkpoint(live, extras, None).await {
+            return Stop::Session(error);
+        }
         if live.ctx.turn >= config.max_turns {
             return Stop::MaxTurns;
         }
@@ -477,6 +599,10 @@ async fn run_turns<Ctx: Send + Sync, Out: Send + 'static>(
         let mut usage = response.usage;
         usage.requests = usage.requests.max(1);
         live.ctx.usage += usage;
+        *live
+            .usage_by_agent
+            .entry(agent.name.to_string())
+            .or_default() += usage;
 
         // Append the model's items; a call to a handoff tool is recorded as a
         // handoff call.
