@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
+use tracing::{Instrument, Span};
 
 use super::config::{RunConfig, ToolErrorPolicy};
 use super::context::RunContext;
@@ -12,6 +13,7 @@ use super::error::ToolFailure;
 use super::live::LiveRun;
 use super::state::{ApprovalDecision, PendingApproval};
 use super::tools::{handoff_accepted, run_tool_call};
+use super::trace;
 use super::turn::{RunExtras, Stop};
 use crate::agent::{AgentCore, ToolUseBehavior};
 use crate::guardrail::{ToolCheck, ToolGuardrail, ToolGuardrailDecision};
@@ -84,9 +86,14 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
         .chain(agent.tool_guardrails.iter())
         .collect();
 
+    let sensitive = config.trace_sensitive_data;
+    let spans: Vec<Span> = tool_calls
+        .iter()
+        .map(|call| trace::tool(&live.spans.turn, call, sensitive))
+        .collect();
     let outcomes = {
         let live = &*live;
-        join_all(tool_calls.iter().map(|call| {
+        join_all(tool_calls.iter().zip(&spans).map(|(call, span)| {
             let decision = live.decision(&call.call_id, &call.name);
             execute_call(
                 agent,
@@ -97,9 +104,11 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 &guardrails,
                 config.tool_timeout,
             )
+            .instrument(span.clone())
         }))
         .await
     };
+    let mut spans = spans.into_iter();
 
     let mut outcomes = outcomes.into_iter();
     let mut refused = false;
@@ -155,6 +164,9 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                     output,
                     is_error,
                 };
+                if let Some(span) = spans.next() {
+                    trace::record_tool_end(&span, &output, sensitive);
+                }
                 for hook in &hooks {
                     hook.tool_end(&live.ctx, &agent.name, call, &output).await;
                 }
@@ -231,6 +243,11 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 let history = std::mem::take(&mut live.history);
                 live.history = filter(history);
             }
+            drop(trace::handoff(
+                &live.spans.turn,
+                &agent.name,
+                &handoff.target_name,
+            ));
             for hook in &hooks {
                 hook.handoff(&live.ctx, &agent.name, &handoff.target_name)
                     .await;
@@ -274,7 +291,10 @@ async fn execute_call<Ctx>(
     }
     for guardrail in guardrails {
         if let ToolCheck::Input(check) = &guardrail.check {
-            match check(ctx, call).await {
+            let span = trace::guardrail(&Span::current(), &guardrail.name, "tool_input");
+            let decision = check(ctx, call).instrument(span.clone()).await;
+            trace::record_guardrail(&span, !matches!(decision, ToolGuardrailDecision::Allow));
+            match decision {
                 ToolGuardrailDecision::Allow => {}
                 ToolGuardrailDecision::Reject(message) => {
                     return CallOutcome::Output(Err(ToolFailure::Rejected {
@@ -295,7 +315,10 @@ async fn execute_call<Ctx>(
     if let Ok(output) = &result {
         for guardrail in guardrails {
             if let ToolCheck::Output(check) = &guardrail.check {
-                match check(ctx, call, output).await {
+                let span = trace::guardrail(&Span::current(), &guardrail.name, "tool_output");
+                let decision = check(ctx, call, output).instrument(span.clone()).await;
+                trace::record_guardrail(&span, !matches!(decision, ToolGuardrailDecision::Allow));
+                match decision {
                     ToolGuardrailDecision::Allow => {}
                     ToolGuardrailDecision::Reject(message) => {
                         return CallOutcome::Output(Err(ToolFailure::Rejected {

@@ -45,6 +45,9 @@ pub struct RunConfig {
     /// How deeply agents used as tools may nest (an agent tool calling an
     /// agent tool ...). Default 3; a call past it is a tool error.
     pub max_nesting_depth: u32,
+    /// Whether trace spans record inputs, outputs, instructions and tool
+    /// arguments and results. Off by default: they may hold personal data.
+    pub trace_sensitive_data: bool,
 }
 
 impl Default for RunConfig {
@@ -59,6 +62,7 @@ impl Default for RunConfig {
             metadata: Arc::default(),
             model_settings: ModelSettings::default(),
             max_nesting_depth: 3,
+            trace_sensitive_data: false,
         }
     }
 }
@@ -115,6 +119,12 @@ impl RunConfig {
     /// Sets how deeply agents used as tools may nest.
     pub fn max_nesting_depth(mut self, depth: u32) -> Self {
         self.max_nesting_depth = depth;
+        self
+    }
+
+    /// Sets whether trace spans record inputs, outputs and tool arguments.
+    pub fn trace_sensitive_data(mut self, enabled: bool) -> Self {
+        self.trace_sensitive_data = enabled;
         self
     }
 

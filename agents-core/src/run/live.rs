@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::context::RunContext;
 use super::result::PartialRun;
 use super::state::ApprovalDecision;
+use super::trace::Spans;
 use crate::agent::AgentCore;
 use crate::agent::handoff::ConvertFn;
 use crate::item::{Item, RunItem};
@@ -38,6 +39,8 @@ pub(super) struct LiveRun<Ctx> {
     pub(super) usage_by_agent: BTreeMap<String, Usage>,
     /// How many of `new_items` the session has stored.
     pub(super) saved: usize,
+    /// The open trace spans.
+    pub(super) spans: Spans,
 }
 
 impl<Ctx> LiveRun<Ctx> {
@@ -62,6 +65,7 @@ impl<Ctx> LiveRun<Ctx> {
             started: None,
             usage_by_agent: BTreeMap::new(),
             saved: 0,
+            spans: Spans::new(tracing::Span::none()),
         }
     }
 

@@ -17,6 +17,7 @@ mod nested;
 mod result;
 mod state;
 mod tools;
+mod trace;
 pub(crate) mod turn;
 
 use std::fmt;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures::future::join_all;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::calls::run_calls;
 use super::config::RunConfig;
@@ -16,6 +17,7 @@ use super::error::{RunError, ToolFailure};
 use super::live::LiveRun;
 use super::result::{PartialRun, RunResult};
 use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
+use super::trace::{self, Spans};
 use crate::agent::output::AnyOutput;
 use crate::agent::{Agent, AgentCore};
 use crate::guardrail::{
@@ -179,10 +181,13 @@ where
         }
     };
 
+    let run_span = trace::run(&live.starting_agent, &live.ctx.run_id);
+    live.spans = Spans::new(run_span.clone());
     let stop = {
         let turns = tokio::time::timeout_at(
             deadline,
-            run_turns(&mut live, &*model, &config, &extras, pending_turn, resumed),
+            run_turns(&mut live, &*model, &config, &extras, pending_turn, resumed)
+                .instrument(run_span.clone()),
         );
         let cancelled = async {
             match &cancellation {
@@ -197,6 +202,7 @@ where
         }
     };
 
+    trace::record_run_end(&run_span, live.ctx.usage, live.ctx.turn);
     match stop {
         None => Err(RunError::Cancelled {
             partial: live.partial(),
@@ -402,6 +408,7 @@ fn resume<Ctx>(
             always: state.always,
             usage_by_agent: run.usage_by_agent,
             saved,
+            spans: Spans::new(tracing::Span::none()),
         },
         state.pending_turn,
     ))
@@ -552,6 +559,12 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
             }
         }
         live.ctx.turn += 1;
+        if live.spans.agent_name.as_deref() != Some(&*agent.name) {
+            live.spans.agent = trace::agent(&live.spans.run, &agent.name);
+            live.spans.agent_name = Some(Arc::clone(&agent.name));
+        }
+        live.spans.turn = trace::turn(&live.spans.agent, live.ctx.turn);
+        let sensitive = config.trace_sensitive_data;
 
         let request = ModelRequest {
             agent: Arc::clone(&agent.name),
@@ -565,10 +578,12 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
         for hook in &hooks {
             hook.model_start(&live.ctx, &agent.name, &request).await;
         }
+        let model_span = trace::model_call(&live.spans.turn, &request, sensitive);
         // Lazy: the model is not called before the blocking input guardrails
         // have passed.
         let call =
-            async { tokio::time::timeout(config.model_call_timeout, model.call(request)).await };
+            async { tokio::time::timeout(config.model_call_timeout, model.call(request)).await }
+                .instrument(model_span.clone());
         let outcome = if first_turn {
             first_turn = false;
             let guardrails: Vec<&InputGuardrail<Ctx>> = extras
@@ -585,14 +600,19 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
         };
         let response = match outcome {
             Ok(Ok(response)) => response,
-            Ok(Err(error)) => return Stop::Model(agent.name.to_string(), error),
+            Ok(Err(error)) => {
+                trace::record_error(&model_span, "model_error");
+                return Stop::Model(agent.name.to_string(), error);
+            }
             Err(_) => {
+                trace::record_error(&model_span, "timeout");
                 return Stop::Model(
                     agent.name.to_string(),
                     ModelError::Timeout(config.model_call_timeout),
                 );
             }
         };
+        trace::record_model_end(&model_span, &response, sensitive);
         for hook in &hooks {
             hook.model_end(&live.ctx, &agent.name, &response).await;
         }
@@ -717,7 +737,11 @@ async fn finalize<Ctx: Send + Sync, Out: Send + 'static>(
     let stages = agent.output.conversions.len();
     for stage in 0..=stages {
         for guardrail in agent.output_guardrails.iter().filter(|g| g.stage == stage) {
-            let output = (guardrail.check)(&live.ctx, &*value).await;
+            let span = trace::guardrail(&live.spans.turn, &guardrail.name, "output");
+            let output = (guardrail.check)(&live.ctx, &*value)
+                .instrument(span.clone())
+                .await;
+            trace::record_guardrail(&span, output.tripwire_triggered);
             if output.tripwire_triggered {
                 return Stop::OutputTripwire {
                     guardrail: guardrail.name.to_string(),
@@ -745,7 +769,11 @@ async fn finalize<Ctx: Send + Sync, Out: Send + 'static>(
         Err(_) => return Stop::OutputType,
     };
     for guardrail in &extras.output_guardrails {
-        let result = (guardrail.check)(&live.ctx, &output).await;
+        let span = trace::guardrail(&live.spans.turn, &guardrail.name, "output");
+        let result = (guardrail.check)(&live.ctx, &output)
+            .instrument(span.clone())
+            .await;
+        trace::record_guardrail(&span, result.tripwire_triggered);
         if result.tripwire_triggered {
             return Stop::OutputTripwire {
                 guardrail: guardrail.name.to_string(),

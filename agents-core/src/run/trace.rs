@@ -1,0 +1,166 @@
+//! `tracing` spans of a run, named and attributed after the OpenTelemetry
+//! semantic conventions for generative AI (`gen_ai.*`); run-specific
+//! attributes use the `agents.*` prefix.
+//!
+//! Tree: `agents.run` → `invoke_agent` (one per agent, in handoff order) →
+//! `agents.turn` → `chat` (the model call) / `execute_tool` / `agents.handoff`
+//! / `agents.guardrail`. Inputs, outputs and arguments are recorded only when
+//! [`RunConfig::trace_sensitive_data`](super::RunConfig::trace_sensitive_data)
+//! is on.
+
+use tracing::field::Empty;
+use tracing::{Span, info_span};
+
+use crate::item::{ToolCall, ToolOutput};
+use crate::model::{ModelRequest, ModelResponse};
+use crate::usage::Usage;
+
+/// The spans a run keeps open.
+#[derive(Debug, Clone)]
+pub(super) struct Spans {
+    pub(super) run: Span,
+    pub(super) agent: Span,
+    pub(super) agent_name: Option<std::sync::Arc<str>>,
+    pub(super) turn: Span,
+}
+
+impl Spans {
+    pub(super) fn new(run: Span) -> Self {
+        Spans {
+            run,
+            agent: Span::none(),
+            agent_name: None,
+            turn: Span::none(),
+        }
+    }
+}
+
+pub(super) fn run(agent: &str, run_id: &str) -> Span {
+    info_span!(
+        "agents.run",
+        gen_ai.operation.name = "invoke_agent",
+        gen_ai.agent.name = agent,
+        agents.run.id = run_id,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+        agents.turns = Empty,
+    )
+}
+
+pub(super) fn record_run_end(span: &Span, usage: Usage, turns: u32) {
+    span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+    span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+    span.record("agents.turns", turns);
+}
+
+pub(super) fn agent(parent: &Span, agent: &str) -> Span {
+    info_span!(
+        parent: parent,
+        "invoke_agent",
+        gen_ai.operation.name = "invoke_agent",
+        gen_ai.agent.name = agent,
+    )
+}
+
+pub(super) fn turn(parent: &Span, turn: u32) -> Span {
+    info_span!(parent: parent, "agents.turn", agents.turn = turn)
+}
+
+pub(super) fn model_call(parent: &Span, request: &ModelRequest, sensitive: bool) -> Span {
+    let span = info_span!(
+        parent: parent,
+        "chat",
+        gen_ai.operation.name = "chat",
+        gen_ai.agent.name = &*request.agent,
+        gen_ai.request.model = Empty,
+        gen_ai.request.temperature = Empty,
+        gen_ai.request.max_tokens = Empty,
+        gen_ai.response.id = Empty,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+        gen_ai.input.messages = Empty,
+        gen_ai.system_instructions = Empty,
+        gen_ai.output.messages = Empty,
+        error.type = Empty,
+    );
+    if let Some(model) = &request.model {
+        span.record("gen_ai.request.model", &**model);
+    }
+    if let Some(temperature) = request.settings.temperature {
+        span.record("gen_ai.request.temperature", f64::from(temperature));
+    }
+    if let Some(max_tokens) = request.settings.max_tokens {
+        span.record("gen_ai.request.max_tokens", max_tokens);
+    }
+    if sensitive {
+        span.record("gen_ai.input.messages", json(&request.input).as_str());
+        if let Some(instructions) = &request.instructions {
+            span.record("gen_ai.system_instructions", &**instructions);
+        }
+    }
+    span
+}
+
+pub(super) fn record_model_end(span: &Span, response: &ModelResponse, sensitive: bool) {
+    if let Some(id) = &response.response_id {
+        span.record("gen_ai.response.id", id.as_str());
+    }
+    span.record("gen_ai.usage.input_tokens", response.usage.input_tokens);
+    span.record("gen_ai.usage.output_tokens", response.usage.output_tokens);
+    if sensitive {
+        span.record("gen_ai.output.messages", json(&response.output).as_str());
+    }
+}
+
+pub(super) fn record_error(span: &Span, kind: &str) {
+    span.record("error.type", kind);
+}
+
+pub(super) fn tool(parent: &Span, call: &ToolCall, sensitive: bool) -> Span {
+    let span = info_span!(
+        parent: parent,
+        "execute_tool",
+        gen_ai.operation.name = "execute_tool",
+        gen_ai.tool.name = call.name.as_str(),
+        gen_ai.tool.call.id = call.call_id.as_str(),
+        gen_ai.tool.type = "function",
+        gen_ai.tool.call.arguments = Empty,
+        gen_ai.tool.call.result = Empty,
+        error.type = Empty,
+    );
+    if sensitive {
+        span.record("gen_ai.tool.call.arguments", call.arguments.as_str());
+    }
+    span
+}
+
+pub(super) fn record_tool_end(span: &Span, output: &ToolOutput, sensitive: bool) {
+    if output.is_error {
+        span.record("error.type", "tool_error");
+    }
+    if sensitive {
+        span.record("gen_ai.tool.call.result", output.output.as_str());
+    }
+}
+
+pub(super) fn handoff(parent: &Span, from: &str, to: &str) -> Span {
+    info_span!(parent: parent, "agents.handoff", agents.handoff.from = from, agents.handoff.to = to)
+}
+
+pub(super) fn guardrail(parent: &Span, name: &str, kind: &'static str) -> Span {
+    info_span!(
+        parent: parent,
+        "agents.guardrail",
+        agents.guardrail.name = name,
+        agents.guardrail.kind = kind,
+        agents.guardrail.triggered = Empty,
+    )
+}
+
+pub(super) fn record_guardrail(span: &Span, triggered: bool) {
+    span.record("agents.guardrail.triggered", triggered);
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
