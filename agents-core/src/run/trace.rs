@@ -48,9 +48,14 @@ pub(super) fn run(agent: &str, run_id: &str) -> Span {
 }
 
 pub(super) fn record_run_end(span: &Span, usage: Usage, turns: u32) {
-    span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-    span.record("gen_ai.usage.output_tokens", usage.output_tokens);
-    span.record("agents.turns", turns);
+    span.record("gen_ai.usage.input_tokens", int(usage.input_tokens));
+    span.record("gen_ai.usage.output_tokens", int(usage.output_tokens));
+    span.record("agents.turns", i64::from(turns));
+}
+
+/// Token counts as `i64`, the integer type OpenTelemetry attributes carry.
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 pub(super) fn agent(parent: &Span, agent: &str) -> Span {
@@ -90,7 +95,7 @@ pub(super) fn model_call(parent: &Span, request: &ModelRequest, sensitive: bool)
         span.record("gen_ai.request.temperature", f64::from(temperature));
     }
     if let Some(max_tokens) = request.settings.max_tokens {
-        span.record("gen_ai.request.max_tokens", max_tokens);
+        span.record("gen_ai.request.max_tokens", i64::from(max_tokens));
     }
     if sensitive {
         span.record("gen_ai.input.messages", json(&request.input).as_str());
@@ -105,8 +110,14 @@ pub(super) fn record_model_end(span: &Span, response: &ModelResponse, sensitive:
     if let Some(id) = &response.response_id {
         span.record("gen_ai.response.id", id.as_str());
     }
-    span.record("gen_ai.usage.input_tokens", response.usage.input_tokens);
-    span.record("gen_ai.usage.output_tokens", response.usage.output_tokens);
+    span.record(
+        "gen_ai.usage.input_tokens",
+        int(response.usage.input_tokens),
+    );
+    span.record(
+        "gen_ai.usage.output_tokens",
+        int(response.usage.output_tokens),
+    );
     if sensitive {
         span.record("gen_ai.output.messages", json(&response.output).as_str());
     }
