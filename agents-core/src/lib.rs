@@ -65,6 +65,8 @@ pub mod guardrail;
 pub mod hooks;
 pub mod item;
 pub mod model;
+#[cfg(feature = "openai")]
+pub mod openai;
 pub mod run;
 pub mod schema;
 pub mod session;

@@ -1,0 +1,506 @@
+//! The Chat Completions API (`POST /chat/completions`), spoken by OpenAI
+//! and by llama.cpp, vLLM, Ollama and LM Studio.
+
+use std::sync::Arc;
+
+use async_openai::types::chat::{
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls, ChatCompletionNamedToolChoice,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestSystemMessageContent, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
+    ChatCompletionRequestUserMessageContent, ChatCompletionStreamOptions, ChatCompletionTool,
+    ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FunctionCall,
+    FunctionName, FunctionObject, ResponseFormat, ResponseFormatJsonSchema, ToolChoiceOptions,
+};
+use futures::StreamExt;
+use serde::Deserialize;
+
+use super::config::OpenAiConfig;
+use super::http::Http;
+use super::sse;
+use crate::item::{Item, ToolCall};
+use crate::model::{
+    BoxFuture, BoxStream, Model, ModelError, ModelRequest, ModelResponse, ModelStreamEvent,
+    ToolChoice,
+};
+use crate::usage::Usage;
+
+/// A model behind the Chat Completions API.
+///
+/// ```no_run
+/// use agents_core::openai::{OpenAiChat, OpenAiConfig};
+///
+/// // OpenAI, from OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL:
+/// let openai = OpenAiChat::from_env()?;
+/// // A local llama.cpp server:
+/// let local = OpenAiChat::new(OpenAiConfig::new().base_url("http://127.0.0.1:8080/v1").model("gemma-3-270m"))?;
+/// # Ok::<(), agents_core::ModelError>(())
+/// ```
+///
+/// Compatibility with servers other than OpenAI: instructions go as a
+/// `system` message; an assistant message that only carries tool calls has
+/// `content: ""` (llama.cpp rejects `null`); missing ids, usage and
+/// `finish_reason` are tolerated; tool calls without an id get
+/// `call_<n>`.
+#[derive(Debug, Clone)]
+pub struct OpenAiChat {
+    http: Arc<Http>,
+}
+
+impl OpenAiChat {
+    /// A model client with `config`.
+    ///
+    /// # Errors
+    /// [`ModelError::BadRequest`] for a base URL that is not http(s) or an
+    /// invalid header, [`ModelError::Connection`] when the HTTP client cannot
+    /// be built.
+    pub fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
+        Ok(OpenAiChat {
+            http: Arc::new(Http::new(config)?),
+        })
+    }
+
+    /// A model client configured from the environment
+    /// ([`OpenAiConfig::from_env`]).
+    ///
+    /// # Errors
+    /// As [`new`](OpenAiChat::new).
+    pub fn from_env() -> Result<Self, ModelError> {
+        Self::new(OpenAiConfig::from_env())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OpenAiConfig {
+        &self.http.config
+    }
+
+    /// The wire request for `request` (public for inspection and tests).
+    pub fn wire_request(
+        &self,
+        request: &ModelRequest,
+        stream: bool,
+    ) -> CreateChatCompletionRequest {
+        wire_request(&self.http.config, request, stream)
+    }
+}
+
+impl Model for OpenAiChat {
+    fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            let body = wire_request(&self.http.config, &request, false);
+            let response = self.http.post("chat/completions", &body, false).await?;
+            let text = response
+                .text()
+                .await
+                .map_err(|error| ModelError::Connection {
+                    message: format!("reading the response failed: {error}"),
+                })?;
+            let wire: WireResponse = serde_json::from_str(&text)
+                .map_err(|error| ModelError::decode(format!("{error} in {}", short(&text))))?;
+            Ok(from_wire(wire))
+        })
+    }
+
+    fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
+        let start = async move {
+            let body = wire_request(&self.http.config, &request, true);
+            self.http.post("chat/completions", &body, true).await
+        };
+        Box::pin(
+            futures::stream::once(start)
+                .map(|response| match response {
+                    Ok(response) => sse::events(response, ChunkDecoder::default()).boxed(),
+                    Err(error) => futures::stream::iter([Err(error)]).boxed(),
+                })
+                .flatten(),
+        )
+    }
+}
+
+fn short(text: &str) -> String {
+    let text: String = text.chars().take(200).collect();
+    format!("`{text}`")
+}
+
+/// Builds the wire request.
+fn wire_request(
+    config: &OpenAiConfig,
+    request: &ModelRequest,
+    stream: bool,
+) -> CreateChatCompletionRequest {
+    let mut messages = Vec::with_capacity(request.input.len() + 1);
+    if let Some(instructions) = &request.instructions {
+        messages.push(system(instructions.to_string()));
+    }
+    let mut pending: Option<ChatCompletionRequestAssistantMessage> = None;
+    let flush = |pending: &mut Option<ChatCompletionRequestAssistantMessage>,
+                 messages: &mut Vec<ChatCompletionRequestMessage>| {
+        if let Some(message) = pending.take() {
+            messages.push(ChatCompletionRequestMessage::Assistant(message));
+        }
+    };
+    for item in &request.input {
+        match &**item {
+            Item::UserMessage { content } => {
+                flush(&mut pending, &mut messages);
+                messages.push(ChatCompletionRequestMessage::User(
+                    ChatCompletionRequestUserMessage {
+                        content: ChatCompletionRequestUserMessageContent::Text(content.clone()),
+                        name: None,
+                    },
+                ));
+            }
+            Item::AssistantMessage { content } => {
+                flush(&mut pending, &mut messages);
+                pending = Some(assistant(Some(content.clone())));
+            }
+            Item::ToolCall(call) | Item::HandoffCall(call) => {
+                let message = pending.get_or_insert_with(|| assistant(None));
+                message.tool_calls.get_or_insert_with(Vec::new).push(
+                    ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
+                        id: call.call_id.clone(),
+                        function: FunctionCall {
+                            name: call.name.clone(),
+                            arguments: call.arguments.clone(),
+                        },
+                    }),
+                );
+            }
+            Item::ToolOutput(output) => {
+                flush(&mut pending, &mut messages);
+                messages.push(tool_message(&output.call_id, &output.output));
+            }
+            Item::HandoffOutput(output) => {
+                flush(&mut pending, &mut messages);
+                messages.push(tool_message(&output.call_id, &output.output));
+            }
+            Item::Summary { text, .. } => {
+                flush(&mut pending, &mut messages);
+                messages.push(system(format!(
+                    "Summary of the earlier conversation: {text}"
+                )));
+            }
+            // The Chat Completions API takes no reasoning input.
+            _ => {}
+        }
+    }
+    flush(&mut pending, &mut messages);
+
+    let tools: Vec<ChatCompletionTools> = request
+        .tools
+        .iter()
+        .map(|tool| {
+            ChatCompletionTools::Function(ChatCompletionTool {
+                function: FunctionObject {
+                    name: tool.name.clone(),
+                    description: Some(tool.description.clone()),
+                    parameters: Some(tool.parameters.clone()),
+                    strict: Some(tool.strict),
+                },
+            })
+        })
+        .collect();
+    let settings = &request.settings;
+    CreateChatCompletionRequest {
+        messages,
+        model: request
+            .model
+            .as_deref()
+            .map_or_else(|| config.model.clone(), str::to_owned),
+        temperature: settings.temperature,
+        top_p: settings.top_p,
+        #[allow(
+            deprecated,
+            reason = "`max_tokens` is what OpenAI-compatible servers read"
+        )]
+        max_tokens: settings.max_tokens,
+        tool_choice: settings.tool_choice.as_ref().map(|choice| match choice {
+            ToolChoice::Auto => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Auto),
+            ToolChoice::None => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
+            ToolChoice::Required => {
+                ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Required)
+            }
+            ToolChoice::Tool(name) => {
+                ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
+                    function: FunctionName { name: name.clone() },
+                })
+            }
+        }),
+        parallel_tool_calls: if tools.is_empty() {
+            None
+        } else {
+            settings.parallel_tool_calls
+        },
+        tools: (!tools.is_empty()).then_some(tools),
+        response_format: request
+            .output_schema
+            .as_ref()
+            .map(|schema| ResponseFormat::JsonSchema {
+                json_schema: ResponseFormatJsonSchema {
+                    description: None,
+                    name: schema.name.clone(),
+                    schema: schema.schema.clone(),
+                    strict: Some(schema.strict),
+                },
+            }),
+        stream: stream.then_some(true),
+        stream_options: stream.then_some(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            include_obfuscation: None,
+        }),
+        ..Default::default()
+    }
+}
+
+fn system(text: String) -> ChatCompletionRequestMessage {
+    ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
+        content: ChatCompletionRequestSystemMessageContent::Text(text),
+        name: None,
+    })
+}
+
+fn assistant(text: Option<String>) -> ChatCompletionRequestAssistantMessage {
+    #[allow(
+        deprecated,
+        reason = "the struct still has the deprecated `function_call` field"
+    )]
+    ChatCompletionRequestAssistantMessage {
+        // Never `null`: llama.cpp's server rejects it.
+        content: Some(ChatCompletionRequestAssistantMessageContent::Text(
+            text.unwrap_or_default(),
+        )),
+        refusal: None,
+        name: None,
+        audio: None,
+        tool_calls: None,
+        function_call: None,
+    }
+}
+
+fn tool_message(call_id: &str, output: &str) -> ChatCompletionRequestMessage {
+    ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
+        content: ChatCompletionRequestToolMessageContent::Text(output.to_owned()),
+        tool_call_id: call_id.to_owned(),
+    })
+}
+
+/// A Chat Completions response, read leniently: servers differ in what they
+/// omit.
+#[derive(Debug, Default, Deserialize)]
+struct WireResponse {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    choices: Vec<WireChoice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireChoice {
+    #[serde(default)]
+    message: Option<WireMessage>,
+    #[serde(default)]
+    delta: Option<WireMessage>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<WireToolCall>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireToolCall {
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: WireFunction,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireFunction {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct WireUsage {
+    #[serde(default, alias = "input_tokens")]
+    prompt_tokens: u64,
+    #[serde(default, alias = "output_tokens")]
+    completion_tokens: u64,
+    #[serde(default)]
+    total_tokens: u64,
+    #[serde(default, alias = "input_tokens_details")]
+    prompt_tokens_details: Option<WireDetails>,
+    #[serde(default, alias = "output_tokens_details")]
+    completion_tokens_details: Option<WireDetails>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireDetails {
+    #[serde(default)]
+    cached_tokens: u64,
+    #[serde(default)]
+    reasoning_tokens: u64,
+}
+
+impl WireUsage {
+    pub(super) fn usage(&self) -> Usage {
+        Usage {
+            requests: 1,
+            input_tokens: self.prompt_tokens,
+            cached_input_tokens: self
+                .prompt_tokens_details
+                .as_ref()
+                .map_or(0, |d| d.cached_tokens),
+            output_tokens: self.completion_tokens,
+            reasoning_tokens: self
+                .completion_tokens_details
+                .as_ref()
+                .map_or(0, |d| d.reasoning_tokens),
+            total_tokens: if self.total_tokens > 0 {
+                self.total_tokens
+            } else {
+                self.prompt_tokens + self.completion_tokens
+            },
+        }
+    }
+}
+
+fn from_wire(wire: WireResponse) -> ModelResponse {
+    let mut output = Vec::new();
+    if let Some(message) = wire.choices.into_iter().next().and_then(|c| c.message) {
+        if let Some(reasoning) = message.reasoning_content.filter(|r| !r.is_empty()) {
+            output.push(Arc::new(Item::Reasoning { text: reasoning }));
+        }
+        let text = message
+            .content
+            .or(message.refusal)
+            .filter(|t| !t.is_empty());
+        if let Some(text) = text {
+            output.push(Arc::new(Item::assistant(text)));
+        }
+        for (n, call) in message
+            .tool_calls
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            output.push(Arc::new(Item::ToolCall(ToolCall {
+                call_id: call
+                    .id
+                    .filter(|id| !id.is_empty())
+                    .unwrap_or_else(|| format!("call_{n}")),
+                name: call.function.name.unwrap_or_default(),
+                arguments: call.function.arguments.unwrap_or_default(),
+            })));
+        }
+    }
+    ModelResponse {
+        output,
+        usage: wire.usage.map(|u| u.usage()).unwrap_or_default(),
+        response_id: wire.id.filter(|id| !id.is_empty()),
+    }
+}
+
+/// Turns Chat Completions stream chunks into [`ModelStreamEvent`]s.
+#[derive(Debug, Default)]
+pub(super) struct ChunkDecoder {
+    response_id: Option<String>,
+    /// Provider index → our index, in order of appearance.
+    calls: Vec<usize>,
+    finished: bool,
+    usage_seen: bool,
+}
+
+impl sse::Decoder for ChunkDecoder {
+    fn decode(&mut self, _event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError> {
+        if data.trim() == "[DONE]" {
+            self.finished = true;
+            return Ok(vec![ModelStreamEvent::Completed {
+                response_id: self.response_id.take(),
+            }]);
+        }
+        let chunk: WireResponse = serde_json::from_str(data).map_err(|error| {
+            ModelError::decode(format!("stream chunk: {error} in {}", short(data)))
+        })?;
+        if self.response_id.is_none() {
+            self.response_id = chunk.id.filter(|id| !id.is_empty());
+        }
+        let mut events = Vec::new();
+        for choice in chunk.choices {
+            if choice.finish_reason.is_some() {
+                self.finished = true;
+            }
+            let Some(delta) = choice.delta.or(choice.message) else {
+                continue;
+            };
+            if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
+                events.push(ModelStreamEvent::TextDelta(text));
+            }
+            for (position, call) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {
+                let provider_index = call.index.unwrap_or(position);
+                let index = match self.calls.iter().position(|i| *i == provider_index) {
+                    Some(index) if call.id.is_none() || call.function.name.is_none() => index,
+                    _ => {
+                        // A new call: first appearance of this index, or a
+                        // server that numbers every call 0 but sends a new id.
+                        self.calls.push(provider_index);
+                        let index = self.calls.len() - 1;
+                        events.push(ModelStreamEvent::ToolCallStarted {
+                            index,
+                            call_id: call
+                                .id
+                                .clone()
+                                .filter(|id| !id.is_empty())
+                                .unwrap_or_else(|| format!("call_{index}")),
+                            name: call.function.name.clone().unwrap_or_default(),
+                        });
+                        index
+                    }
+                };
+                if let Some(arguments) = call.function.arguments.filter(|a| !a.is_empty()) {
+                    events.push(ModelStreamEvent::ToolCallArgumentsDelta {
+                        index,
+                        delta: arguments,
+                    });
+                }
+            }
+        }
+        if let Some(usage) = chunk.usage {
+            if !self.usage_seen {
+                self.usage_seen = true;
+                events.push(ModelStreamEvent::Usage(usage.usage()));
+            }
+        }
+        Ok(events)
+    }
+
+    fn finish(&mut self) -> Result<Vec<ModelStreamEvent>, ModelError> {
+        // Some servers end with `finish_reason` and no `[DONE]`.
+        if self.finished {
+            Ok(vec![ModelStreamEvent::Completed {
+                response_id: self.response_id.take(),
+            }])
+        } else {
+            Err(ModelError::decode(
+                "stream ended before the response completed",
+            ))
+        }
+    }
+}

@@ -1,0 +1,210 @@
+use std::time::Duration;
+
+use crate::model::ModelError;
+
+/// Default base URL: OpenAI's API.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Default model name when neither the agent nor the configuration names one.
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+/// How failed requests are retried: exponential backoff with jitter on HTTP
+/// 429 and 5xx and on connection errors, honouring the server's
+/// `Retry-After`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0: never retry). Default 3.
+    pub max_retries: u32,
+    /// The first delay. Default 500 ms.
+    pub initial_delay: Duration,
+    /// The longest delay, also the cap on `Retry-After`. Default 30 s.
+    pub max_delay: Duration,
+    /// Whether delays are randomised (full jitter) so clients do not retry in
+    /// lockstep. Default on.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the number of retries.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Sets the first delay.
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the longest delay.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Turns jitter on or off.
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+}
+
+/// Where and how to reach an OpenAI-compatible server.
+///
+/// [`from_env`](OpenAiConfig::from_env) reads `OPENAI_API_KEY` (optional:
+/// local servers need none), `OPENAI_BASE_URL` (default OpenAI's) and
+/// `OPENAI_MODEL` (default [`DEFAULT_MODEL`]).
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OpenAiConfig {
+    /// Base URL up to and including the version, e.g.
+    /// `http://127.0.0.1:8080/v1`.
+    pub base_url: String,
+    /// The API key sent as a bearer token, if any.
+    pub api_key: Option<String>,
+    /// The model used when the agent names none.
+    pub model: String,
+    /// Extra headers sent with every request (e.g. an organisation id).
+    pub headers: Vec<(String, String)>,
+    /// Limit for one HTTP request (for streams: until the response starts,
+    /// then between chunks). Default 60 s.
+    pub timeout: Duration,
+    /// Limit for connecting. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for OpenAiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        OpenAiConfig {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            api_key: None,
+            model: DEFAULT_MODEL.to_owned(),
+            headers: Vec::new(),
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl OpenAiConfig {
+    /// The defaults: OpenAI's base URL, no key, [`DEFAULT_MODEL`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The configuration from `OPENAI_API_KEY`, `OPENAI_BASE_URL` and
+    /// `OPENAI_MODEL`; unset or empty variables keep the defaults.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut config = OpenAiConfig {
+            api_key: var("OPENAI_API_KEY"),
+            ..Self::default()
+        };
+        if let Some(url) = var("OPENAI_BASE_URL") {
+            config.base_url = url;
+        }
+        if let Some(model) = var("OPENAI_MODEL") {
+            config.model = model;
+        }
+        config
+    }
+
+    /// Sets the base URL.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Sets the API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Sets the default model.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Adds a header sent with every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the request timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub(crate) fn endpoint(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.base_url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(ModelError::BadRequest {
+                status: 0,
+                message: format!(
+                    "base URL `{}` must start with http:// or https://",
+                    self.base_url
+                ),
+            });
+        }
+        Ok(())
+    }
+}

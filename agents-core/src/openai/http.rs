@@ -1,0 +1,180 @@
+//! HTTP for OpenAI-compatible servers: one POST with retries, and typed
+//! errors from status codes.
+
+use std::time::Duration;
+
+use backon::BackoffBuilder;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use serde::Serialize;
+
+use super::config::{OpenAiConfig, RetryPolicy};
+use crate::model::ModelError;
+
+/// A configured client.
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    pub(crate) config: OpenAiConfig,
+}
+
+impl Http {
+    pub(crate) fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
+        config.check()?;
+        // reqwest is built without a bundled crypto provider; use *ring*
+        // unless the program installed another one first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &config.api_key {
+            let value =
+                HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ModelError::Auth {
+                    message: "the API key contains characters not allowed in a header".to_owned(),
+                })?;
+            headers.insert(AUTHORIZATION, value);
+        }
+        for (name, value) in &config.headers {
+            let bad = |what: &str| ModelError::BadRequest {
+                status: 0,
+                message: format!("invalid header {what} `{name}`"),
+            };
+            let name_value = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("name"))?;
+            let value = HeaderValue::from_str(value).map_err(|_| bad("value for"))?;
+            headers.insert(name_value, value);
+        }
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.timeout)
+            .build()
+            .map_err(|error| ModelError::Connection {
+                message: format!("cannot build the HTTP client: {error}"),
+            })?;
+        Ok(Http { client, config })
+    }
+
+    /// POSTs `body` as JSON to `path`, retrying as the policy says, and
+    /// returns the successful response (its body unread).
+    ///
+    /// `stream`: the response is a server-sent event stream; the timeout then
+    /// covers getting the response, and the read timeout each chunk.
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+        stream: bool,
+    ) -> Result<reqwest::Response, ModelError> {
+        let url = self.config.endpoint(path);
+        let body = serde_json::to_vec(body).map_err(|error| ModelError::BadRequest {
+            status: 0,
+            message: format!("request does not serialize: {error}"),
+        })?;
+        let mut delays = backoff(&self.config.retry);
+        let timeout = self.config.timeout;
+        loop {
+            let mut request = self
+                .client
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+            if stream {
+                request = request.header(reqwest::header::ACCEPT, "text/event-stream");
+            } else {
+                request = request.timeout(timeout);
+            }
+            let outcome = match tokio::time::timeout(timeout, request.send()).await {
+                Err(_) => return Err(ModelError::Timeout(timeout)),
+                Ok(outcome) => outcome,
+            };
+            let (error, retry_after) = match outcome {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => status_error(response).await,
+                Err(error) if error.is_timeout() => return Err(ModelError::Timeout(timeout)),
+                Err(error) => (
+                    ModelError::Connection {
+                        message: error_chain(&error),
+                    },
+                    None,
+                ),
+            };
+            let retryable = match &error {
+                ModelError::RateLimited { .. } | ModelError::Connection { .. } => true,
+                ModelError::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+                _ => false,
+            };
+            let Some(delay) = delays.next().filter(|_| retryable) else {
+                return Err(error);
+            };
+            let delay = retry_after
+                .map(|after| after.min(self.config.retry.max_delay))
+                .unwrap_or(delay);
+            tracing::debug!(?delay, %error, "retrying model request");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+fn backoff(policy: &RetryPolicy) -> impl Iterator<Item = Duration> + use<> {
+    let mut builder = backon::ExponentialBuilder::default()
+        .with_min_delay(policy.initial_delay)
+        .with_max_delay(policy.max_delay)
+        .with_factor(2.0)
+        .with_max_times(usize::try_from(policy.max_retries).unwrap_or(usize::MAX));
+    if policy.jitter {
+        builder = builder.with_jitter();
+    }
+    builder.build()
+}
+
+/// The typed error for a non-2xx response, and its `Retry-After`.
+async fn status_error(response: reqwest::Response) -> (ModelError, Option<Duration>) {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+        .map(Duration::from_secs_f64);
+    let body = response.text().await.unwrap_or_default();
+    let message = error_message(&body);
+    let error = match status {
+        401 | 403 => ModelError::Auth { message },
+        429 => ModelError::RateLimited {
+            message,
+            retry_after,
+        },
+        500..=599 => ModelError::Server { status, message },
+        _ => ModelError::BadRequest { status, message },
+    };
+    (error, retry_after)
+}
+
+/// The server's message: `error.message`, `error` or `message` of a JSON
+/// body, or the body itself (shortened).
+pub(crate) fn error_message(body: &str) -> String {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
+        let message = value
+            .pointer("/error/message")
+            .or_else(|| value.get("error").filter(|e| e.is_string()))
+            .or_else(|| value.get("message"))
+            .and_then(serde_json::Value::as_str);
+        if let Some(message) = message {
+            return message.to_owned();
+        }
+    }
+    let body = body.trim();
+    if body.is_empty() {
+        return "(empty response body)".to_owned();
+    }
+    body.chars().take(500).collect()
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
