@@ -1,0 +1,6 @@
+//! OpenAI-compatible models against a local scripted HTTP server: wire
+//! format both ways, streaming, and every fault a real server produces.
+
+mod chat;
+mod faults;
+mod server;

@@ -1,0 +1,214 @@
+//! A scripted HTTP/1.1 server on 127.0.0.1 for hermetic model tests: it
+//! answers each request with the next scripted reply and records requests.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub(crate) enum Reply {
+    /// A complete response.
+    Full {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
+    /// A `text/event-stream` body written message by message; `end` is
+    /// written last as is (e.g. `data: [DONE]\n\n`, or half a message for a
+    /// cut stream).
+    Events { messages: Vec<String>, end: String },
+    /// Waits, then answers.
+    Slow { delay: Duration, then: Box<Reply> },
+}
+
+impl Reply {
+    pub(crate) fn json(status: u16, body: &str) -> Self {
+        Reply::Full {
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
+        }
+    }
+
+    pub(crate) fn with_header(self, name: &'static str, value: &str) -> Self {
+        match self {
+            Reply::Full {
+                status,
+                mut headers,
+                body,
+            } => {
+                headers.push((name, value.to_owned()));
+                Reply::Full {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// An SSE body from a fixture: blank-line separated `data:` messages.
+    pub(crate) fn sse(text: &str) -> Self {
+        let messages = text
+            .split("\n\n")
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| format!("{}\n\n", m.trim_end()))
+            .collect();
+        Reply::Events {
+            messages,
+            end: String::new(),
+        }
+    }
+}
+
+/// A request the server received.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub(crate) path: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: serde_json::Value,
+}
+
+impl Recorded {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct TestServer {
+    pub(crate) base_url: String,
+    replies: Arc<Mutex<VecDeque<Reply>>>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl TestServer {
+    pub(crate) async fn start(replies: impl IntoIterator<Item = Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = TestServer {
+            base_url: format!("http://{}/v1", listener.local_addr().unwrap()),
+            replies: Arc::new(Mutex::new(replies.into_iter().collect())),
+            requests: Arc::default(),
+        };
+        let state = server.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let state = state.clone();
+                tokio::spawn(async move { state.serve(socket).await });
+            }
+        });
+        server
+    }
+
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    async fn serve(&self, mut socket: TcpStream) {
+        let Some(request) = read_request(&mut socket).await else {
+            return;
+        };
+        self.requests.lock().unwrap().push(request);
+        let reply = self.replies.lock().unwrap().pop_front().unwrap_or_else(|| {
+            Reply::json(599, r#"{"error":{"message":"no scripted reply left"}}"#)
+        });
+        write_reply(&mut socket, reply).await;
+    }
+}
+
+async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).to_string();
+    let mut lines = head.lines();
+    let path = lines.next()?.split_whitespace().nth(1)?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while buffer.len() < header_end + length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let body = serde_json::from_slice(&buffer[header_end..]).unwrap_or(serde_json::Value::Null);
+    Some(Recorded {
+        path,
+        headers,
+        body,
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+async fn write_reply(socket: &mut TcpStream, reply: Reply) {
+    match reply {
+        Reply::Full {
+            status,
+            headers,
+            body,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                reason(status),
+                body.len()
+            );
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(body.as_bytes()).await;
+        }
+        Reply::Events { messages, end } => {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+            let _ = socket.write_all(head.as_bytes()).await;
+            for message in messages {
+                let _ = socket.write_all(message.as_bytes()).await;
+                let _ = socket.flush().await;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let _ = socket.write_all(end.as_bytes()).await;
+        }
+        Reply::Slow { delay, then } => {
+            tokio::time::sleep(delay).await;
+            Box::pin(write_reply(socket, *then)).await;
+        }
+    }
+    let _ = socket.shutdown().await;
+}
