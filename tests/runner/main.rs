@@ -7,5 +7,6 @@ mod mock;
 mod output;
 mod send;
 mod snapshots;
+mod streaming;
 mod support;
 mod tools;

@@ -12,6 +12,7 @@ use super::context::RunContext;
 use super::error::ToolFailure;
 use super::live::LiveRun;
 use super::state::{ApprovalDecision, PendingApproval};
+use super::stream::RunEvent;
 use super::tools::{handoff_accepted, run_tool_call};
 use super::trace;
 use super::turn::{RunExtras, Stop};
@@ -170,6 +171,12 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 for hook in &hooks {
                     hook.tool_end(&live.ctx, &agent.name, call, &output).await;
                 }
+                if let Some(events) = &extras.events {
+                    let _ = events.send(RunEvent::ToolOutput {
+                        agent: Arc::clone(&agent.name),
+                        output: output.clone(),
+                    });
+                }
                 live.push(Arc::new(Item::ToolOutput(output)));
             }
             Item::HandoffCall(call) => {
@@ -248,6 +255,16 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 &agent.name,
                 &handoff.target_name,
             ));
+            if let Some(events) = &extras.events {
+                let _ = events.send(RunEvent::HandoffRequested {
+                    from: Arc::clone(&agent.name),
+                    to: Arc::clone(&handoff.target_name),
+                });
+                let _ = events.send(RunEvent::AgentSwitched {
+                    from: Arc::clone(&agent.name),
+                    to: Arc::clone(&handoff.target_name),
+                });
+            }
             for hook in &hooks {
                 hook.handoff(&live.ctx, &agent.name, &handoff.target_name)
                     .await;

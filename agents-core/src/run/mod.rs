@@ -16,6 +16,7 @@ mod live;
 mod nested;
 mod result;
 mod state;
+mod stream;
 mod tools;
 mod trace;
 pub(crate) mod turn;
@@ -33,6 +34,7 @@ pub use input::RunInput;
 pub use nested::{NestedResult, NestedRunError};
 pub use result::{PartialRun, RunResult};
 pub use state::{ApprovalDecision, PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
+pub use stream::{RunEvent, RunStream};
 /// Cancels a run from another task; see [`Run::cancellation_token`].
 pub use tokio_util::sync::CancellationToken;
 pub use turn::MaxTurnsFallback;
@@ -139,6 +141,21 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
             cancellation: None,
             extras: RunExtras::default(),
         }
+    }
+
+    /// Starts `agent` on `input` as a stream of [`RunEvent`]s; shorthand for
+    /// `self.run(agent, context, input).stream()`.
+    pub fn run_streamed<A>(
+        &self,
+        agent: &A,
+        context: Ctx,
+        input: impl Into<RunInput>,
+    ) -> RunStream<A::Output>
+    where
+        A: AsAgent<Ctx> + ?Sized,
+        A::Output: Send + 'static,
+    {
+        self.run(agent, context, input).stream()
     }
 
     /// Resumes a stopped run from its [`RunState`]: a run paused for
@@ -314,6 +331,22 @@ impl<Ctx, Out> Run<Ctx, Out> {
     ) -> Self {
         self.extras.max_turns_handler = Some(Box::new(handler));
         self
+    }
+}
+
+impl<Ctx, Out> Run<Ctx, Out>
+where
+    Ctx: Send + Sync + 'static,
+    Out: Send + 'static,
+{
+    /// Runs as a stream of [`RunEvent`]s: the model is called in streaming
+    /// mode and every delta, tool output, handoff and usage is reported as
+    /// it happens. [`RunStream::result`] gives the same [`RunResult`] as
+    /// awaiting the run.
+    pub fn stream(mut self) -> RunStream<Out> {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        self.extras.events = Some(sender);
+        RunStream::new(self.into_future(), receiver)
     }
 }
 

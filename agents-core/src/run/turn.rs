@@ -17,6 +17,7 @@ use super::error::{RunError, ToolFailure};
 use super::live::LiveRun;
 use super::result::{PartialRun, RunResult};
 use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
+use super::stream::{EventSender, RunEvent};
 use super::trace::{self, Spans};
 use crate::agent::output::AnyOutput;
 use crate::agent::{Agent, AgentCore};
@@ -25,7 +26,9 @@ use crate::guardrail::{
 };
 use crate::hooks::DynRunHooks;
 use crate::item::Item;
-use crate::model::{Model, ModelError, ModelRequest, ModelResponse};
+use crate::model::{
+    Model, ModelError, ModelRequest, ModelResponse, ModelStreamEvent, ResponseAssembler,
+};
 use crate::session::{Session, SessionError};
 
 /// A fallback final output for a run that used up its turns.
@@ -65,6 +68,8 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) max_turns_handler: Option<MaxTurnsHandler<Out>>,
     pub(crate) session: Option<Arc<dyn Session>>,
     pub(crate) session_limit: Option<usize>,
+    /// Where a streamed run reports its events.
+    pub(crate) events: Option<EventSender>,
 }
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
@@ -77,6 +82,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             max_turns_handler: None,
             session: None,
             session_limit: None,
+            events: None,
         }
     }
 }
@@ -203,6 +209,13 @@ where
     };
 
     trace::record_run_end(&run_span, live.ctx.usage, live.ctx.turn);
+    if let Some(events) = &extras.events {
+        let _ = events.send(RunEvent::RunFinished {
+            last_agent: Arc::clone(&live.agent.name),
+            turns: live.ctx.turn,
+            usage: live.ctx.usage,
+        });
+    }
     match stop {
         None => Err(RunError::Cancelled {
             partial: live.partial(),
@@ -564,6 +577,12 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
             live.spans.agent_name = Some(Arc::clone(&agent.name));
         }
         live.spans.turn = trace::turn(&live.spans.agent, live.ctx.turn);
+        if let Some(events) = &extras.events {
+            let _ = events.send(RunEvent::TurnStarted {
+                agent: Arc::clone(&agent.name),
+                turn: live.ctx.turn,
+            });
+        }
         let sensitive = config.trace_sensitive_data;
 
         let request = ModelRequest {
@@ -581,9 +600,16 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
         let model_span = trace::model_call(&live.spans.turn, &request, sensitive);
         // Lazy: the model is not called before the blocking input guardrails
         // have passed.
-        let call =
-            async { tokio::time::timeout(config.model_call_timeout, model.call(request)).await }
-                .instrument(model_span.clone());
+        let call = async {
+            let response = async {
+                match &extras.events {
+                    Some(events) => streamed_call(model, request, events, &agent.name).await,
+                    None => model.call(request).await,
+                }
+            };
+            tokio::time::timeout(config.model_call_timeout, response).await
+        }
+        .instrument(model_span.clone());
         let outcome = if first_turn {
             first_turn = false;
             let guardrails: Vec<&InputGuardrail<Ctx>> = extras
@@ -623,6 +649,12 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
             .usage_by_agent
             .entry(agent.name.to_string())
             .or_default() += usage;
+        if let Some(events) = &extras.events {
+            let _ = events.send(RunEvent::Usage {
+                agent: Arc::clone(&agent.name),
+                usage,
+            });
+        }
 
         // Append the model's items; a call to a handoff tool is recorded as a
         // handoff call.
@@ -667,6 +699,57 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
 }
 
 type CallOutcome = Result<Result<ModelResponse, ModelError>, tokio::time::error::Elapsed>;
+
+/// A model call in streaming mode: every delta is reported as a run event,
+/// and the events are assembled into the same response a plain call gives.
+async fn streamed_call(
+    model: &dyn Model,
+    request: ModelRequest,
+    events: &EventSender,
+    agent: &Arc<str>,
+) -> Result<ModelResponse, ModelError> {
+    use futures::StreamExt;
+
+    let mut stream = model.stream(request);
+    let mut assembler = ResponseAssembler::new();
+    let mut call_ids: Vec<(usize, String)> = Vec::new();
+    while let Some(event) = stream.next().await {
+        let event = event?;
+        let run_event = match &event {
+            ModelStreamEvent::TextDelta(delta) => Some(RunEvent::TextDelta {
+                agent: Arc::clone(agent),
+                delta: delta.clone(),
+            }),
+            ModelStreamEvent::ToolCallStarted {
+                index,
+                call_id,
+                name,
+            } => {
+                call_ids.push((*index, call_id.clone()));
+                Some(RunEvent::ToolCallStarted {
+                    agent: Arc::clone(agent),
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                })
+            }
+            ModelStreamEvent::ToolCallArgumentsDelta { index, delta } => call_ids
+                .iter()
+                .rev()
+                .find(|(i, _)| i == index)
+                .map(|(_, call_id)| RunEvent::ToolCallArgumentsDelta {
+                    agent: Arc::clone(agent),
+                    call_id: call_id.clone(),
+                    delta: delta.clone(),
+                }),
+            _ => None,
+        };
+        if let Some(run_event) = run_event {
+            let _ = events.send(run_event);
+        }
+        assembler.push(event)?;
+    }
+    assembler.finish()
+}
 
 /// The first model call with the input guardrails: blocking ones before it
 /// (a trip means no call), parallel ones beside it (a trip discards the

@@ -1,0 +1,200 @@
+//! Streaming runs: typed events as the run happens, then the same
+//! [`RunResult`] as an awaited run.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::{FutureExt, Stream};
+use tokio::sync::mpsc;
+
+use super::error::RunError;
+use super::result::RunResult;
+use crate::item::ToolOutput;
+use crate::model::BoxFuture;
+use crate::usage::Usage;
+
+/// Something that happened in a streamed run, in order.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum RunEvent {
+    /// A turn (one model call) starts.
+    TurnStarted {
+        /// The agent making the call.
+        agent: Arc<str>,
+        /// The turn number, from 1.
+        turn: u32,
+    },
+    /// A piece of the model's message text.
+    TextDelta {
+        /// The agent.
+        agent: Arc<str>,
+        /// The text.
+        delta: String,
+    },
+    /// The model started a tool (or handoff) call.
+    ToolCallStarted {
+        /// The agent.
+        agent: Arc<str>,
+        /// The call's id.
+        call_id: String,
+        /// The tool's name.
+        name: String,
+    },
+    /// A piece of a tool call's arguments, as the model writes them.
+    ToolCallArgumentsDelta {
+        /// The agent.
+        agent: Arc<str>,
+        /// The call's id.
+        call_id: String,
+        /// The next characters.
+        delta: String,
+    },
+    /// A tool call produced its output (or error output).
+    ToolOutput {
+        /// The agent.
+        agent: Arc<str>,
+        /// The output.
+        output: ToolOutput,
+    },
+    /// The model asked to hand off.
+    HandoffRequested {
+        /// The agent asking.
+        from: Arc<str>,
+        /// The target agent.
+        to: Arc<str>,
+    },
+    /// The conversation is now with another agent.
+    AgentSwitched {
+        /// The previous agent.
+        from: Arc<str>,
+        /// The new agent.
+        to: Arc<str>,
+    },
+    /// Token usage of a model call.
+    Usage {
+        /// The agent.
+        agent: Arc<str>,
+        /// The call's usage.
+        usage: Usage,
+    },
+    /// The run ended (successfully or not); the result follows from
+    /// [`RunStream::result`].
+    RunFinished {
+        /// The last agent.
+        last_agent: Arc<str>,
+        /// Turns taken.
+        turns: u32,
+        /// Usage over the run.
+        usage: Usage,
+    },
+}
+
+pub(crate) type EventSender = mpsc::UnboundedSender<RunEvent>;
+
+/// A run in progress as a [`Stream`] of [`RunEvent`]s. Made by
+/// [`Run::stream`](super::Run::stream) or
+/// [`Runner::run_streamed`](super::Runner::run_streamed).
+///
+/// The run advances as the stream is polled; there is no background task.
+/// Dropping the stream stops the run at once (nothing keeps running);
+/// cancelling through the run's cancellation token ends it with
+/// [`RunError::Cancelled`] and the partial run.
+///
+/// ```
+/// use agents_core::prelude::*;
+/// use agents_core::run::RunEvent;
+/// use agents_testing::{MockModel, Step};
+/// use futures::StreamExt;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let agent: Agent<()> = Agent::builder("Greeter").build()?;
+/// let runner = Runner::new(MockModel::script([Step::text("Hello!")]));
+/// let mut stream = runner.run_streamed(&agent, (), "hi");
+/// while let Some(event) = stream.next().await {
+///     if let RunEvent::TextDelta { delta, .. } = event {
+///         print!("{delta}");
+///     }
+/// }
+/// let result = stream.result().await?;
+/// assert_eq!(result.final_output, "Hello!");
+/// # Ok(()) }
+/// ```
+#[must_use = "a streamed run does nothing until polled"]
+pub struct RunStream<Out> {
+    run: Option<BoxFuture<'static, Result<RunResult<Out>, RunError>>>,
+    events: mpsc::UnboundedReceiver<RunEvent>,
+    outcome: Option<Result<RunResult<Out>, RunError>>,
+}
+
+impl<Out> std::fmt::Debug for RunStream<Out> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunStream")
+            .field("running", &self.run.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Out> RunStream<Out> {
+    pub(crate) fn new(
+        run: BoxFuture<'static, Result<RunResult<Out>, RunError>>,
+        events: mpsc::UnboundedReceiver<RunEvent>,
+    ) -> Self {
+        RunStream {
+            run: Some(run),
+            events,
+            outcome: None,
+        }
+    }
+
+    /// Runs to the end (skipping the events not read yet) and returns what
+    /// [`Run`](super::Run) would have returned.
+    ///
+    /// # Errors
+    /// The run's [`RunError`].
+    pub async fn result(mut self) -> Result<RunResult<Out>, RunError> {
+        if let Some(run) = self.run.take() {
+            return run.await;
+        }
+        match self.outcome.take() {
+            Some(outcome) => outcome,
+            // Unreachable: the outcome is stored when the run completes.
+            None => Err(RunError::Cancelled {
+                partial: Box::new(super::result::PartialRun::empty()),
+            }),
+        }
+    }
+}
+
+// The stream never pins its fields in place: the run future is boxed and
+// the outcome is only moved.
+impl<Out> Unpin for RunStream<Out> {}
+
+impl<Out> Stream for RunStream<Out> {
+    type Item = RunEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RunEvent>> {
+        let this = &mut *self;
+        loop {
+            if let Poll::Ready(Some(event)) = this.events.poll_recv(cx) {
+                return Poll::Ready(Some(event));
+            }
+            match this.run.as_mut() {
+                Some(run) => match run.poll_unpin(cx) {
+                    Poll::Ready(outcome) => {
+                        this.outcome = Some(outcome);
+                        this.run = None;
+                        // Deliver what the run sent before it ended.
+                    }
+                    Poll::Pending => return Poll::Pending,
+                },
+                None => {
+                    return match this.events.try_recv() {
+                        Ok(event) => Poll::Ready(Some(event)),
+                        Err(_) => Poll::Ready(None),
+                    };
+                }
+            }
+        }
+    }
+}
