@@ -52,7 +52,7 @@ start() {
     --n_ctx 4096 >"$log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 120); do
-    if curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null; then
+    if "$venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/v1/models', timeout=2)" 2>/dev/null; then
       echo "http://127.0.0.1:$port/v1"
       return 0
     fi

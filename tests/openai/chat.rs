@@ -265,3 +265,55 @@ async fn missing_ids_usage_and_finish_reason_are_tolerated() {
         Item::tool_call("call_0", "lookup_order", "{}")
     );
 }
+
+#[tokio::test]
+async fn captured_llama_cpp_answers_decode() {
+    let server = TestServer::start([
+        Reply::json(200, &fixture("llama_cpp/chat_text.json")),
+        Reply::json(200, &fixture("llama_cpp/chat_tool_call.json")),
+    ])
+    .await;
+    let model = model(&server);
+    let text = model.call(ModelRequest::new("A", vec![])).await.unwrap();
+    assert_eq!(*text.output[0], Item::assistant("What colour is the sky?"));
+    assert_eq!(text.usage.input_tokens, 49);
+
+    // llama.cpp sends `content: null` with the calls, a `function_call`
+    // copy, and ids of its own making.
+    let call = model.call(ModelRequest::new("A", vec![])).await.unwrap();
+    assert_eq!(call.output.len(), 1);
+    let Item::ToolCall(call) = &*call.output[0] else {
+        panic!("expected a tool call")
+    };
+    assert_eq!(call.name, "lookup_order");
+    assert!(call.call_id.starts_with("call__0_lookup_order_"));
+}
+
+#[tokio::test]
+async fn a_captured_llama_cpp_stream_repeating_ids_in_every_chunk_is_one_call() {
+    let server = TestServer::start([
+        Reply::sse(&fixture("llama_cpp/chat_stream_tool_call.sse")),
+        Reply::sse(&fixture("llama_cpp/chat_stream_text.sse")),
+    ])
+    .await;
+    let model = model(&server);
+    let (events, response) = assemble(&model, ModelRequest::new("A", vec![])).await;
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, ModelStreamEvent::ToolCallStarted { .. }))
+        .count();
+    assert_eq!(
+        started, 1,
+        "llama.cpp repeats id and name in every chunk of one call"
+    );
+    let Item::ToolCall(call) = &*response.output[0] else {
+        panic!("expected a tool call")
+    };
+    assert_eq!(call.name, "lookup_order");
+    assert!(call.arguments.starts_with('{'), "{}", call.arguments);
+    // No usage chunk: llama.cpp's server ignores `stream_options`.
+    assert_eq!(response.usage.input_tokens, 0);
+
+    let (_, text) = assemble(&model, ModelRequest::new("A", vec![])).await;
+    assert_eq!(*text.output[0], Item::assistant("Say hello."));
+}

@@ -215,18 +215,23 @@ fn wire_request(
             reason = "`max_tokens` is what OpenAI-compatible servers read"
         )]
         max_tokens: settings.max_tokens,
-        tool_choice: settings.tool_choice.as_ref().map(|choice| match choice {
-            ToolChoice::Auto => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Auto),
-            ToolChoice::None => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
-            ToolChoice::Required => {
-                ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Required)
-            }
-            ToolChoice::Tool(name) => {
-                ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
-                    function: FunctionName { name: name.clone() },
-                })
-            }
-        }),
+        // `tool_choice` without tools is an error on OpenAI.
+        tool_choice: settings
+            .tool_choice
+            .as_ref()
+            .filter(|_| !tools.is_empty())
+            .map(|choice| match choice {
+                ToolChoice::Auto => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Auto),
+                ToolChoice::None => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
+                ToolChoice::Required => {
+                    ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Required)
+                }
+                ToolChoice::Tool(name) => {
+                    ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
+                        function: FunctionName { name: name.clone() },
+                    })
+                }
+            }),
         parallel_tool_calls: if tools.is_empty() {
             None
         } else {
@@ -388,19 +393,17 @@ fn from_wire(wire: WireResponse) -> ModelResponse {
         if let Some(reasoning) = message.reasoning_content.filter(|r| !r.is_empty()) {
             output.push(Arc::new(Item::Reasoning { text: reasoning }));
         }
+        let calls = message.tool_calls.unwrap_or_default();
+        // An empty answer without calls is still an answer (an empty final
+        // output), not "nothing happened".
         let text = message
             .content
             .or(message.refusal)
-            .filter(|t| !t.is_empty());
+            .filter(|t| !t.is_empty() || calls.is_empty());
         if let Some(text) = text {
             output.push(Arc::new(Item::assistant(text)));
         }
-        for (n, call) in message
-            .tool_calls
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
+        for (n, call) in calls.into_iter().enumerate() {
             output.push(Arc::new(Item::ToolCall(ToolCall {
                 call_id: call
                     .id
@@ -422,8 +425,9 @@ fn from_wire(wire: WireResponse) -> ModelResponse {
 #[derive(Debug, Default)]
 pub(super) struct ChunkDecoder {
     response_id: Option<String>,
-    /// Provider index → our index, in order of appearance.
-    calls: Vec<usize>,
+    /// Provider index and id of each call, in order of appearance (our
+    /// index is the position).
+    calls: Vec<(usize, Option<String>)>,
     finished: bool,
     usage_seen: bool,
 }
@@ -455,20 +459,22 @@ impl sse::Decoder for ChunkDecoder {
             }
             for (position, call) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {
                 let provider_index = call.index.unwrap_or(position);
-                let index = match self.calls.iter().position(|i| *i == provider_index) {
-                    Some(index) if call.id.is_none() || call.function.name.is_none() => index,
-                    _ => {
-                        // A new call: first appearance of this index, or a
-                        // server that numbers every call 0 but sends a new id.
-                        self.calls.push(provider_index);
+                let id = call.id.clone().filter(|id| !id.is_empty());
+                // The same call continues while its index (and id, when the
+                // server repeats it in every chunk, as llama.cpp does) stays
+                // the same; a new index, or a new id under a reused index,
+                // starts a new call.
+                let known = self.calls.iter().rposition(|(i, known_id)| {
+                    *i == provider_index && (id.is_none() || known_id.is_none() || *known_id == id)
+                });
+                let index = match known {
+                    Some(index) => index,
+                    None => {
+                        self.calls.push((provider_index, id.clone()));
                         let index = self.calls.len() - 1;
                         events.push(ModelStreamEvent::ToolCallStarted {
                             index,
-                            call_id: call
-                                .id
-                                .clone()
-                                .filter(|id| !id.is_empty())
-                                .unwrap_or_else(|| format!("call_{index}")),
+                            call_id: id.unwrap_or_else(|| format!("call_{index}")),
                             name: call.function.name.clone().unwrap_or_default(),
                         });
                         index
