@@ -2,6 +2,8 @@
 //!
 //! - [`OpenAiChat`]: the Chat Completions API, spoken by OpenAI and by
 //!   llama.cpp, vLLM, Ollama and LM Studio.
+//! - [`OpenAiResponses`]: the Responses API (OpenAI, and servers that
+//!   implement it).
 //!
 //! Both take an [`OpenAiConfig`] (base URL, key, model, headers, timeouts,
 //! [`RetryPolicy`]); wire types come from `async-openai`, HTTP from
@@ -18,7 +20,9 @@
 mod chat;
 mod config;
 mod http;
+mod responses;
 mod sse;
 
 pub use chat::OpenAiChat;
 pub use config::{DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAiConfig, RetryPolicy};
+pub use responses::OpenAiResponses;

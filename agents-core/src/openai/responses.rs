@@ -1,0 +1,433 @@
+//! The Responses API (`POST /responses`).
+//!
+//! The request is written with this module's own serde types: the shapes
+//! used here (messages, function calls and outputs, function tools, a JSON
+//! schema format) are a small, stable part of the API, and async-openai's
+//! `InputItem` union spans dozens of item kinds this runner never sends.
+//! Responses are read leniently, like Chat Completions ones.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::chat::WireUsage;
+use super::config::OpenAiConfig;
+use super::http::{Http, error_message};
+use super::sse;
+use crate::item::{Item, ToolCall};
+use crate::model::{
+    BoxFuture, BoxStream, Model, ModelError, ModelRequest, ModelResponse, ModelStreamEvent,
+    ToolChoice,
+};
+
+/// A model behind the Responses API (OpenAI's newer API: reasoning items,
+/// `instructions` as a field).
+///
+/// ```no_run
+/// use agents_core::openai::{OpenAiConfig, OpenAiResponses};
+///
+/// let model = OpenAiResponses::new(OpenAiConfig::from_env().model("gpt-4o-mini"))?;
+/// # Ok::<(), agents_core::ModelError>(())
+/// ```
+///
+/// Requests are sent with `store: false`: the full input goes with every
+/// call and nothing is kept server-side.
+#[derive(Debug, Clone)]
+pub struct OpenAiResponses {
+    http: Arc<Http>,
+}
+
+impl OpenAiResponses {
+    /// A model client with `config`.
+    ///
+    /// # Errors
+    /// As [`OpenAiChat::new`](super::OpenAiChat::new).
+    pub fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
+        Ok(OpenAiResponses {
+            http: Arc::new(Http::new(config)?),
+        })
+    }
+
+    /// A model client configured from the environment.
+    ///
+    /// # Errors
+    /// As [`new`](OpenAiResponses::new).
+    pub fn from_env() -> Result<Self, ModelError> {
+        Self::new(OpenAiConfig::from_env())
+    }
+
+    /// The wire request for `request`, as JSON (for inspection and tests).
+    pub fn wire_request(&self, request: &ModelRequest, stream: bool) -> Value {
+        serde_json::to_value(wire_request(&self.http.config, request, stream))
+            .unwrap_or(Value::Null)
+    }
+}
+
+impl Model for OpenAiResponses {
+    fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            let body = wire_request(&self.http.config, &request, false);
+            let response = self.http.post("responses", &body, false).await?;
+            let text = response
+                .text()
+                .await
+                .map_err(|error| ModelError::Connection {
+                    message: format!("reading the response failed: {error}"),
+                })?;
+            let wire: WireResponse = serde_json::from_str(&text).map_err(|error| {
+                ModelError::decode(format!(
+                    "{error} in `{}`",
+                    text.chars().take(200).collect::<String>()
+                ))
+            })?;
+            wire.into_response()
+        })
+    }
+
+    fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
+        let start = async move {
+            let body = wire_request(&self.http.config, &request, true);
+            self.http.post("responses", &body, true).await
+        };
+        Box::pin(
+            futures::stream::once(start)
+                .map(|response| match response {
+                    Ok(response) => sse::events(response, EventDecoder::default()).boxed(),
+                    Err(error) => futures::stream::iter([Err(error)]).boxed(),
+                })
+                .flatten(),
+        )
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct WireRequest {
+    model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instructions: Option<String>,
+    input: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallel_tool_calls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<Value>,
+    store: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+}
+
+fn wire_request(config: &OpenAiConfig, request: &ModelRequest, stream: bool) -> WireRequest {
+    let input = request
+        .input
+        .iter()
+        .filter_map(|item| match &**item {
+            Item::UserMessage { content } => Some(json!({"role": "user", "content": content})),
+            Item::AssistantMessage { content } => Some(json!({
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": content}]
+            })),
+            Item::ToolCall(call) | Item::HandoffCall(call) => Some(json!({
+                "type": "function_call",
+                "call_id": call.call_id,
+                "name": call.name,
+                "arguments": call.arguments
+            })),
+            Item::ToolOutput(output) => Some(json!({
+                "type": "function_call_output",
+                "call_id": output.call_id,
+                "output": output.output
+            })),
+            Item::HandoffOutput(output) => Some(json!({
+                "type": "function_call_output",
+                "call_id": output.call_id,
+                "output": output.output
+            })),
+            Item::Summary { text, .. } => Some(json!({
+                "role": "developer",
+                "content": format!("Summary of the earlier conversation: {text}")
+            })),
+            // Reasoning items need the provider's ids to be replayed; with
+            // `store: false` they are left out.
+            _ => None,
+        })
+        .collect();
+    let tools: Vec<Value> = request
+        .tools
+        .iter()
+        .map(|tool| {
+            json!({
+                "type": "function",
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+                "strict": tool.strict
+            })
+        })
+        .collect();
+    let settings = &request.settings;
+    WireRequest {
+        model: request
+            .model
+            .as_deref()
+            .map_or_else(|| config.model.clone(), str::to_owned),
+        instructions: request.instructions.as_deref().map(str::to_owned),
+        input,
+        tool_choice: settings
+            .tool_choice
+            .as_ref()
+            .filter(|_| !tools.is_empty())
+            .map(|choice| match choice {
+                ToolChoice::Auto => json!("auto"),
+                ToolChoice::None => json!("none"),
+                ToolChoice::Required => json!("required"),
+                ToolChoice::Tool(name) => json!({"type": "function", "name": name}),
+            }),
+        parallel_tool_calls: if tools.is_empty() {
+            None
+        } else {
+            settings.parallel_tool_calls
+        },
+        tools,
+        temperature: settings.temperature,
+        top_p: settings.top_p,
+        max_output_tokens: settings.max_tokens,
+        text: request.output_schema.as_ref().map(|schema| {
+            json!({"format": {
+                "type": "json_schema",
+                "name": schema.name,
+                "schema": schema.schema,
+                "strict": schema.strict
+            }})
+        }),
+        store: false,
+        stream,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireResponse {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(default)]
+    output: Vec<WireItem>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+impl WireResponse {
+    fn into_response(self) -> Result<ModelResponse, ModelError> {
+        if self.status.as_deref() == Some("failed") {
+            let message = self
+                .error
+                .as_ref()
+                .map(|e| error_message(&e.to_string()))
+                .unwrap_or_else(|| "the response failed".to_owned());
+            return Err(ModelError::Server {
+                status: 200,
+                message,
+            });
+        }
+        let output = self
+            .output
+            .into_iter()
+            .filter_map(WireItem::into_item)
+            .map(Arc::new)
+            .collect();
+        Ok(ModelResponse {
+            output,
+            usage: self.usage.map(|u| u.usage()).unwrap_or_default(),
+            response_id: self.id.filter(|id| !id.is_empty()),
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireItem {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    content: Vec<WireContent>,
+    #[serde(default)]
+    summary: Vec<WireContent>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    call_id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireContent {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+}
+
+impl WireItem {
+    fn into_item(self) -> Option<Item> {
+        match self.kind.as_str() {
+            "message" => {
+                let text: String = self
+                    .content
+                    .into_iter()
+                    .filter_map(|part| part.text.or(part.refusal))
+                    .collect();
+                Some(Item::assistant(text))
+            }
+            "function_call" => Some(Item::ToolCall(ToolCall {
+                call_id: self.call_id.or(self.id).unwrap_or_default(),
+                name: self.name.unwrap_or_default(),
+                arguments: self.arguments.unwrap_or_default(),
+            })),
+            "reasoning" => {
+                let text: Vec<String> = self
+                    .summary
+                    .into_iter()
+                    .chain(self.content)
+                    .filter_map(|part| part.text)
+                    .collect();
+                (!text.is_empty()).then(|| Item::Reasoning {
+                    text: text.join("\n"),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Turns Responses API stream events into [`ModelStreamEvent`]s.
+#[derive(Debug, Default)]
+struct EventDecoder {
+    /// Output indexes of the function calls started, in order.
+    calls: Vec<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireEvent {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    output_index: Option<u64>,
+    #[serde(default)]
+    delta: Option<String>,
+    #[serde(default)]
+    item: Option<WireItem>,
+    #[serde(default)]
+    response: Option<WireResponse>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl sse::Decoder for EventDecoder {
+    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError> {
+        let wire: WireEvent = serde_json::from_str(data).map_err(|error| {
+            ModelError::decode(format!(
+                "stream event: {error} in `{}`",
+                data.chars().take(200).collect::<String>()
+            ))
+        })?;
+        let kind = if wire.kind.is_empty() {
+            event
+        } else {
+            wire.kind.as_str()
+        };
+        let index_of = |calls: &[u64], output_index: Option<u64>| {
+            calls.iter().position(|i| Some(*i) == output_index)
+        };
+        Ok(match kind {
+            "response.output_item.added" => match wire.item {
+                Some(item) if item.kind == "function_call" => {
+                    self.calls
+                        .push(wire.output_index.unwrap_or(self.calls.len() as u64));
+                    vec![ModelStreamEvent::ToolCallStarted {
+                        index: self.calls.len() - 1,
+                        call_id: item.call_id.or(item.id).unwrap_or_default(),
+                        name: item.name.unwrap_or_default(),
+                    }]
+                }
+                _ => Vec::new(),
+            },
+            "response.output_text.delta" | "response.refusal.delta" => wire
+                .delta
+                .map(ModelStreamEvent::TextDelta)
+                .into_iter()
+                .collect(),
+            "response.function_call_arguments.delta" => {
+                match (index_of(&self.calls, wire.output_index), wire.delta) {
+                    (Some(index), Some(delta)) => {
+                        vec![ModelStreamEvent::ToolCallArgumentsDelta { index, delta }]
+                    }
+                    (None, _) => {
+                        return Err(ModelError::decode(
+                            "arguments delta for a function call that never started",
+                        ));
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            "response.output_item.done" => match wire.item {
+                Some(item) if item.kind == "reasoning" => item
+                    .into_item()
+                    .map(ModelStreamEvent::ItemDone)
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            },
+            "response.completed" | "response.incomplete" => {
+                let response = wire.response.unwrap_or_default();
+                let mut events = Vec::new();
+                if let Some(usage) = &response.usage {
+                    events.push(ModelStreamEvent::Usage(usage.usage()));
+                }
+                events.push(ModelStreamEvent::Completed {
+                    response_id: response.id.filter(|id| !id.is_empty()),
+                });
+                events
+            }
+            "response.failed" => {
+                let message = wire
+                    .response
+                    .and_then(|r| r.error)
+                    .map(|e| error_message(&e.to_string()))
+                    .unwrap_or_else(|| "the response failed".to_owned());
+                return Err(ModelError::Server {
+                    status: 200,
+                    message,
+                });
+            }
+            "error" => {
+                return Err(ModelError::Server {
+                    status: 200,
+                    message: wire.message.unwrap_or_else(|| error_message(data)),
+                });
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    fn finish(&mut self) -> Result<Vec<ModelStreamEvent>, ModelError> {
+        Err(ModelError::decode(
+            "stream ended before the response completed",
+        ))
+    }
+}
