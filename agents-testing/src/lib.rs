@@ -28,9 +28,11 @@
 //! ```
 
 mod mock;
+pub mod record;
 mod transcript;
 
 pub use mock::{IntoScriptArgs, MockModel, ScriptedCall, Step, call, call_named};
+pub use record::{RecordingModel, ReplayModel};
 pub use transcript::{RunView, transcript};
 
 /// Snapshot-tests a run's [`transcript`] with `insta`.

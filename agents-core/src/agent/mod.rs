@@ -40,10 +40,11 @@ pub enum ToolUseBehavior {
     /// Send the tool outputs to the model and call it again (default).
     #[default]
     RunLlmAgain,
-    /// The output of the first tool called in a turn is the final output.
+    /// The output of the first tool called in a turn is the final output
+    /// (when that call succeeded; a failed call goes back to the model).
     StopOnFirstTool,
-    /// If a tool with one of these names is called, its output is the final
-    /// output; other tools go back to the model.
+    /// If a tool with one of these names is called and succeeds, its output
+    /// is the final output; other tools go back to the model.
     StopAtTools(Vec<String>),
 }
 

@@ -16,7 +16,7 @@ use async_openai::types::chat::{
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::config::OpenAiConfig;
+use super::config::{OpenAiConfig, SchemaFormat};
 use super::http::Http;
 use super::sse;
 use crate::item::{Item, ToolCall};
@@ -75,20 +75,23 @@ impl OpenAiChat {
         &self.http.config
     }
 
-    /// The wire request for `request` (public for inspection and tests).
-    pub fn wire_request(
+    /// The JSON body sent for `request` (for inspection and tests).
+    ///
+    /// # Errors
+    /// [`ModelError::BadRequest`] when the request does not serialize.
+    pub fn request_body(
         &self,
         request: &ModelRequest,
         stream: bool,
-    ) -> CreateChatCompletionRequest {
-        wire_request(&self.http.config, request, stream)
+    ) -> Result<serde_json::Value, ModelError> {
+        body(&self.http.config, request, stream)
     }
 }
 
 impl Model for OpenAiChat {
     fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
-            let body = wire_request(&self.http.config, &request, false);
+            let body = body(&self.http.config, &request, false)?;
             let response = self.http.post("chat/completions", &body, false).await?;
             let text = response
                 .text()
@@ -104,7 +107,7 @@ impl Model for OpenAiChat {
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
         let start = async move {
-            let body = wire_request(&self.http.config, &request, true);
+            let body = body(&self.http.config, &request, true)?;
             self.http.post("chat/completions", &body, true).await
         };
         Box::pin(
@@ -238,17 +241,8 @@ fn wire_request(
             settings.parallel_tool_calls
         },
         tools: (!tools.is_empty()).then_some(tools),
-        response_format: request
-            .output_schema
-            .as_ref()
-            .map(|schema| ResponseFormat::JsonSchema {
-                json_schema: ResponseFormatJsonSchema {
-                    description: None,
-                    name: schema.name.clone(),
-                    schema: schema.schema.clone(),
-                    strict: Some(schema.strict),
-                },
-            }),
+        // Set by `body`, in the shape the configuration asks for.
+        response_format: None,
         stream: stream.then_some(true),
         stream_options: stream.then_some(ChatCompletionStreamOptions {
             include_usage: Some(true),
@@ -256,6 +250,38 @@ fn wire_request(
         }),
         ..Default::default()
     }
+}
+
+/// The body sent: the wire request, with the response format in the shape
+/// the configured [`SchemaFormat`] asks for.
+fn body(
+    config: &OpenAiConfig,
+    request: &ModelRequest,
+    stream: bool,
+) -> Result<serde_json::Value, ModelError> {
+    let wire = wire_request(config, request, stream);
+    let mut body = serde_json::to_value(&wire).map_err(|error| ModelError::BadRequest {
+        status: 0,
+        message: format!("request does not serialize: {error}"),
+    })?;
+    if let (Some(schema), Some(object)) = (&request.output_schema, body.as_object_mut()) {
+        let format = match config.schema_format {
+            SchemaFormat::JsonSchema => serde_json::to_value(ResponseFormat::JsonSchema {
+                json_schema: ResponseFormatJsonSchema {
+                    description: None,
+                    name: schema.name.clone(),
+                    schema: schema.schema.clone(),
+                    strict: Some(schema.strict),
+                },
+            })
+            .unwrap_or_default(),
+            SchemaFormat::JsonObject => {
+                serde_json::json!({"type": "json_object", "schema": schema.schema})
+            }
+        };
+        object.insert("response_format".to_owned(), format);
+    }
+    Ok(body)
 }
 
 fn system(text: String) -> ChatCompletionRequestMessage {

@@ -70,11 +70,27 @@ impl RetryPolicy {
     }
 }
 
+/// How structured output's JSON schema is sent in Chat Completions
+/// requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaFormat {
+    /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}`:
+    /// OpenAI's structured outputs, also vLLM and Ollama. Default.
+    #[default]
+    JsonSchema,
+    /// `{"type": "json_object", "schema": {...}}`: llama-cpp-python's server,
+    /// which rejects `json_schema` and constrains the output with the
+    /// schema given this way.
+    JsonObject,
+}
+
 /// Where and how to reach an OpenAI-compatible server.
 ///
 /// [`from_env`](OpenAiConfig::from_env) reads `OPENAI_API_KEY` (optional:
 /// local servers need none), `OPENAI_BASE_URL` (default OpenAI's) and
-/// `OPENAI_MODEL` (default [`DEFAULT_MODEL`]).
+/// `OPENAI_MODEL` (default [`DEFAULT_MODEL`]) and `OPENAI_SCHEMA_FORMAT`
+/// (`json_object` selects [`SchemaFormat::JsonObject`]).
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct OpenAiConfig {
@@ -94,6 +110,8 @@ pub struct OpenAiConfig {
     pub connect_timeout: Duration,
     /// Retries.
     pub retry: RetryPolicy,
+    /// How structured output schemas are sent (Chat Completions).
+    pub schema_format: SchemaFormat,
 }
 
 impl std::fmt::Debug for OpenAiConfig {
@@ -118,6 +136,7 @@ impl Default for OpenAiConfig {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            schema_format: SchemaFormat::default(),
         }
     }
 }
@@ -141,6 +160,9 @@ impl OpenAiConfig {
         }
         if let Some(model) = var("OPENAI_MODEL") {
             config.model = model;
+        }
+        if var("OPENAI_SCHEMA_FORMAT").as_deref() == Some("json_object") {
+            config.schema_format = SchemaFormat::JsonObject;
         }
         config
     }
@@ -178,6 +200,12 @@ impl OpenAiConfig {
     /// Sets the connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets how structured output schemas are sent.
+    pub fn schema_format(mut self, format: SchemaFormat) -> Self {
+        self.schema_format = format;
         self
     }
 

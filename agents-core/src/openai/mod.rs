@@ -24,5 +24,5 @@ mod responses;
 mod sse;
 
 pub use chat::OpenAiChat;
-pub use config::{DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAiConfig, RetryPolicy};
+pub use config::{DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAiConfig, RetryPolicy, SchemaFormat};
 pub use responses::OpenAiResponses;

@@ -157,7 +157,8 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                     ToolUseBehavior::StopOnFirstTool => true,
                     ToolUseBehavior::StopAtTools(names) => names.contains(&call.name),
                 };
-                if stops_here && stop_output.is_none() {
+                // A failed call goes back to the model, which may retry it.
+                if stops_here && !is_error && stop_output.is_none() {
                     stop_output = Some(output.clone());
                 }
                 let output = ToolOutput {

@@ -274,6 +274,18 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self
     }
 
+    /// Model settings for one agent (by name) in this run, merged field by
+    /// field over the agent's and the run's: e.g. force a tool choice for
+    /// one agent of a graph.
+    pub fn agent_model_settings(
+        mut self,
+        agent: impl Into<String>,
+        settings: ModelSettings,
+    ) -> Self {
+        self.extras.agent_settings.push((agent.into(), settings));
+        self
+    }
+
     /// Lets `token` cancel the run: the run stops at once and returns
     /// [`RunError::Cancelled`] with the partial run.
     pub fn cancellation_token(mut self, token: CancellationToken) -> Self {

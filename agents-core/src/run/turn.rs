@@ -27,7 +27,8 @@ use crate::guardrail::{
 use crate::hooks::DynRunHooks;
 use crate::item::Item;
 use crate::model::{
-    Model, ModelError, ModelRequest, ModelResponse, ModelStreamEvent, ResponseAssembler,
+    Model, ModelError, ModelRequest, ModelResponse, ModelSettings, ModelStreamEvent,
+    ResponseAssembler,
 };
 use crate::session::{Session, SessionError};
 
@@ -70,6 +71,8 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) session_limit: Option<usize>,
     /// Where a streamed run reports its events.
     pub(crate) events: Option<EventSender>,
+    /// Model settings for one agent in this run, by agent name.
+    pub(crate) agent_settings: Vec<(String, ModelSettings)>,
 }
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
@@ -83,6 +86,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             session: None,
             session_limit: None,
             events: None,
+            agent_settings: Vec::new(),
         }
     }
 }
@@ -592,7 +596,17 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
             input: live.history.clone(),
             tools: Arc::clone(&agent.tool_definitions),
             output_schema: agent.output.schema.clone(),
-            settings: agent.model_settings.merge(&config.model_settings),
+            settings: {
+                let settings = agent.model_settings.merge(&config.model_settings);
+                match extras
+                    .agent_settings
+                    .iter()
+                    .find(|(name, _)| **name == *agent.name)
+                {
+                    Some((_, overrides)) => settings.merge(overrides),
+                    None => settings,
+                }
+            },
         };
         for hook in &hooks {
             hook.model_start(&live.ctx, &agent.name, &request).await;

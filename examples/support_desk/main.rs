@@ -1,0 +1,236 @@
+//! The support desk: Triage hands the customer to Billing (refunds,
+//! answered with a structured receipt) or Shipping (parcels); every agent's
+//! answer converts into the desk's typed `Reply`.
+//!
+//! ```text
+//! cargo run --example support_desk -- "I was charged twice for A-1001"
+//!     offline: replays the committed recording of a real model's run
+//! cargo run --example support_desk -- --base-url http://127.0.0.1:8089/v1 "..."
+//!     live against any OpenAI-compatible server (or set OPENAI_BASE_URL)
+//! cargo run --example support_desk -- --base-url ... --record examples/recordings/support_desk.json "..."
+//!     live, writing a new recording
+//! --guided forces each agent's step and sends schemas as llama.cpp's
+//!     `json_object`, for small local models (the committed recording was
+//!     made with Gemma 3 270M on llama-cpp-python, guided)
+//! ```
+
+mod desk;
+
+use std::path::PathBuf;
+
+use agents_core::Model;
+use agents_core::openai::{OpenAiChat, OpenAiConfig, SchemaFormat};
+use agents_core::prelude::*;
+use agents_core::run::{MaxTurnsFallback, RunEvent};
+use agents_testing::{RecordingModel, ReplayModel};
+use futures::StreamExt;
+
+use desk::{Reply, Shop, Triage};
+
+const RECORDING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/recordings/support_desk.json");
+const DEFAULT_QUESTION: &str = "I was charged twice for A-1001";
+
+struct Options {
+    question: String,
+    base_url: Option<String>,
+    model: Option<String>,
+    record: Option<PathBuf>,
+    /// Force each agent's step (for small local models that do not pick
+    /// tools on their own).
+    guided: bool,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        question: DEFAULT_QUESTION.to_owned(),
+        base_url: std::env::var("OPENAI_BASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        model: None,
+        record: None,
+        guided: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match arg.as_str() {
+            "--base-url" => options.base_url = Some(value("--base-url")?),
+            "--model" => options.model = Some(value("--model")?),
+            "--record" => options.record = Some(PathBuf::from(value("--record")?)),
+            "--guided" => options.guided = true,
+            "--help" | "-h" => {
+                return Err("usage: support_desk [--base-url URL] [--model NAME] [--guided] [--record FILE] [QUESTION]".to_owned());
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
+            question => options.question = question.to_owned(),
+        }
+    }
+    // The committed recording was made guided; replaying it sends the same
+    // requests.
+    if options.base_url.is_none() {
+        options.guided = true;
+    }
+    if options.record.is_some() && options.base_url.is_none() {
+        return Err("--record needs a live server: --base-url or OPENAI_BASE_URL".to_owned());
+    }
+    Ok(options)
+}
+
+/// The model to run on, and the replay to check for completeness offline.
+type Chosen = (Box<dyn Model>, Option<ReplayModel>);
+
+fn model(options: &Options) -> Result<Chosen, Box<dyn std::error::Error>> {
+    let Some(base_url) = &options.base_url else {
+        println!(
+            "(offline: replaying {})\n",
+            RECORDING.rsplit('/').next().unwrap_or(RECORDING)
+        );
+        let replay = ReplayModel::from_file(RECORDING)?;
+        return Ok((Box::new(replay.clone()), Some(replay)));
+    };
+    let mut config = OpenAiConfig::from_env().base_url(base_url);
+    if options.guided {
+        // llama-cpp-python's server takes schemas as `json_object`.
+        config = config.schema_format(SchemaFormat::JsonObject);
+    }
+    if let Some(model) = &options.model {
+        config = config.model(model);
+    }
+    println!("(live: {} at {})\n", config.model, config.base_url);
+    let live = OpenAiChat::new(config)?;
+    Ok(match &options.record {
+        Some(path) => (Box::new(RecordingModel::new(live, path)), None),
+        None => (Box::new(live), None),
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = match options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let (model, replay) = model(&options)?;
+    println!("customer: {}\n", options.question);
+
+    let runner = Runner::from_shared(model.into());
+    let mut run = runner.run(
+        &Triage,
+        Shop::demo(&options.question),
+        options.question.clone(),
+    );
+    if options.guided {
+        // Small models answer in text instead of choosing a tool: decide the
+        // route here and force each agent's one step.
+        let question = options.question.to_lowercase();
+        let billing = ["charge", "refund", "invoice", "paid", "twice"]
+            .iter()
+            .any(|w| question.contains(w));
+        let route = if billing {
+            "transfer_to_billing"
+        } else {
+            "transfer_to_shipping"
+        };
+        let force =
+            |tool: &str| ModelSettings::new().tool_choice(ToolChoice::Tool(tool.to_owned()));
+        run = run
+            .agent_model_settings("Triage", force(route))
+            .agent_model_settings("Billing", force("refund_duplicate_charge"))
+            .agent_model_settings("Shipping", force("track_parcel"));
+    }
+    let mut stream = run
+        .max_turns(8)
+        .on_max_turns(|partial| {
+            Some(MaxTurnsFallback::new(Reply::Text(format!(
+                "I could not finish this in {} turns; a colleague will follow up.",
+                partial.turns
+            ))))
+        })
+        .stream();
+    let mut at_line_start = true;
+    while let Some(event) = stream.next().await {
+        match event {
+            RunEvent::TurnStarted { agent, turn } => {
+                if !at_line_start {
+                    println!();
+                }
+                println!("[{agent}] turn {turn}");
+                at_line_start = true;
+            }
+            RunEvent::TextDelta { delta, .. } => {
+                if at_line_start {
+                    print!("  says: ");
+                }
+                print!("{delta}");
+                at_line_start = false;
+            }
+            RunEvent::ToolCallStarted { name, .. } => {
+                if !at_line_start {
+                    println!();
+                }
+                print!("  calls {name} ");
+                at_line_start = false;
+            }
+            RunEvent::ToolCallArgumentsDelta { delta, .. } => print!("{delta}"),
+            RunEvent::ToolOutput { output, .. } => {
+                if !at_line_start {
+                    println!();
+                }
+                let kind = if output.is_error { "error" } else { "output" };
+                println!("  {kind}: {}", output.output);
+                at_line_start = true;
+            }
+            RunEvent::AgentSwitched { from, to } => {
+                if !at_line_start {
+                    println!();
+                }
+                println!("  handoff: {from} -> {to}");
+                at_line_start = true;
+            }
+            RunEvent::RunFinished {
+                usage,
+                turns,
+                last_agent,
+            } => {
+                if !at_line_start {
+                    println!();
+                }
+                println!(
+                    "\n{turns} turns, last agent {last_agent}; usage: {} requests, {} input tokens, {} output tokens",
+                    usage.requests, usage.input_tokens, usage.output_tokens
+                );
+                at_line_start = true;
+            }
+            _ => {}
+        }
+    }
+    match stream.result().await {
+        Ok(result) => {
+            match &result.final_output {
+                Reply::Receipt(receipt) => println!(
+                    "\nreply (receipt): {} refunded {} cents. {}",
+                    receipt.order_id, receipt.refunded_cents, receipt.message
+                ),
+                Reply::Text(text) => println!("\nreply: {text}"),
+            }
+            if let Some(replay) = replay {
+                replay.assert_complete();
+            }
+            if let Some(path) = &options.record {
+                println!("recorded to {}", path.display());
+            }
+            Ok(())
+        }
+        Err(error) if replay.is_some() && error.to_string().contains("replay:") => {
+            eprintln!(
+                "\nThe offline recording answers {DEFAULT_QUESTION:?} only; for other questions run live \
+                 with --base-url (any OpenAI-compatible server).\n{error}"
+            );
+            std::process::exit(1);
+        }
+        Err(error) => Err(error.into()),
+    }
+}
