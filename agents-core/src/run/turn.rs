@@ -614,16 +614,21 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
         let model_span = trace::model_call(&live.spans.turn, &request, sensitive);
         // Lazy: the model is not called before the blocking input guardrails
         // have passed.
-        let call = async {
-            let response = async {
-                match &extras.events {
-                    Some(events) => streamed_call(model, request, events, &agent.name).await,
-                    None => model.call(request).await,
-                }
-            };
-            tokio::time::timeout(config.model_call_timeout, response).await
-        }
-        .instrument(model_span.clone());
+        // Boxed: a parked run (waiting on its tools) then holds a pointer,
+        // not the model call's whole state, which keeps many concurrent runs
+        // small.
+        let call = Box::pin(
+            async {
+                let response = async {
+                    match &extras.events {
+                        Some(events) => streamed_call(model, request, events, &agent.name).await,
+                        None => model.call(request).await,
+                    }
+                };
+                tokio::time::timeout(config.model_call_timeout, response).await
+            }
+            .instrument(model_span.clone()),
+        );
         let outcome = if first_turn {
             first_turn = false;
             let guardrails: Vec<&InputGuardrail<Ctx>> = extras
@@ -631,7 +636,7 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
                 .iter()
                 .chain(agent.input_guardrails.iter())
                 .collect();
-            match call_with_input_guardrails(live, &guardrails, call).await {
+            match Box::pin(call_with_input_guardrails(live, &guardrails, call)).await {
                 Ok(outcome) => outcome,
                 Err(stop) => return stop,
             }
