@@ -217,3 +217,37 @@ async fn max_turns_stops_a_model_that_keeps_calling_tools() {
         "three calls and three outputs kept"
     );
 }
+
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+struct Verdict {
+    /// Whether the customer asks for a refund.
+    refund: bool,
+}
+
+#[tokio::test]
+async fn structured_output_in_llama_cpps_json_object_format() {
+    let Ok(base_url) = std::env::var("AGENTS_LIVE_BASE_URL") else {
+        eprintln!("AGENTS_LIVE_BASE_URL is not set: live test skipped");
+        return;
+    };
+    let model = OpenAiChat::new(
+        OpenAiConfig::new()
+            .base_url(base_url)
+            .schema_format(agents_core::openai::SchemaFormat::JsonObject)
+            .timeout(Duration::from_secs(120)),
+    )
+    .unwrap();
+    let agent = Agent::<Arc<Shop>>::builder("Classifier")
+        .instructions("Does the customer ask for a refund? Answer in JSON.")
+        .output_type::<Verdict>()
+        .model_settings(ModelSettings::new().temperature(0.0).max_tokens(40))
+        .build()
+        .unwrap();
+    // The schema constrains the server's output: it parses into the type.
+    let result = Runner::new(model)
+        .run(&agent, Arc::default(), "Please refund my order.")
+        .await
+        .unwrap();
+    let _: bool = result.final_output.refund;
+    assert_eq!(result.turns, 1);
+}

@@ -317,3 +317,27 @@ async fn a_captured_llama_cpp_stream_repeating_ids_in_every_chunk_is_one_call() 
     let (_, text) = assemble(&model, ModelRequest::new("A", vec![])).await;
     assert_eq!(*text.output[0], Item::assistant("Say hello."));
 }
+
+#[tokio::test]
+async fn the_json_object_schema_format_suits_llama_cpp() {
+    let server =
+        TestServer::start([Reply::json(200, &fixture("openai/chat_structured.json"))]).await;
+    let model = OpenAiChat::new(
+        OpenAiConfig::new()
+            .base_url(&server.base_url)
+            .schema_format(agents_core::openai::SchemaFormat::JsonObject),
+    )
+    .unwrap();
+    let agent = Agent::<()>::builder("Billing")
+        .output_type::<Receipt>()
+        .build()
+        .unwrap();
+    let result = Runner::new(model).run(&agent, (), "refund").await.unwrap();
+    assert_eq!(result.final_output.refunded_cents, 2500);
+    let format = &server.requests()[0].body["response_format"];
+    assert_eq!(format["type"], "json_object");
+    assert_eq!(
+        format["schema"]["required"],
+        json!(["order_id", "refunded_cents"])
+    );
+}
