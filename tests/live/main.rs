@@ -153,38 +153,52 @@ async fn a_streamed_runs_transcript_matches_its_events() {
         .tool_use_behavior(ToolUseBehavior::StopOnFirstTool)
         .build()
         .unwrap();
-    let mut stream = Runner::new(model).run_streamed(&agent, Arc::clone(&shop), "Look up A-1001.");
-    let mut arguments = String::new();
-    let mut started = Vec::new();
+    let mut stream = Runner::new(model)
+        .run(&agent, Arc::clone(&shop), "Where is my order A-1001?")
+        .max_turns(3)
+        .stream();
+    let mut arguments: Vec<(String, String)> = Vec::new();
     let mut outputs = Vec::new();
     while let Some(event) = stream.next().await {
         match event {
-            RunEvent::ToolCallStarted { call_id, name, .. } => started.push((call_id, name)),
-            RunEvent::ToolCallArgumentsDelta { delta, .. } => arguments.push_str(&delta),
+            RunEvent::ToolCallStarted { call_id, .. } => arguments.push((call_id, String::new())),
+            RunEvent::ToolCallArgumentsDelta { call_id, delta, .. } => {
+                let entry = arguments
+                    .iter_mut()
+                    .find(|(id, _)| *id == call_id)
+                    .expect("delta for a started call");
+                entry.1.push_str(&delta);
+            }
             RunEvent::ToolOutput { output, .. } => outputs.push(output),
             _ => {}
         }
     }
-    let result = stream.result().await.unwrap();
-    let calls: Vec<_> = result
-        .new_items
+    // The small model may write arguments that do not decode; whatever it
+    // did, the recorded items are exactly what the events streamed.
+    let items = match stream.result().await {
+        Ok(result) => result.new_items,
+        Err(error) => error.into_partial().new_items,
+    };
+    let calls: Vec<(String, String)> = items
         .iter()
         .filter_map(|i| match &*i.item {
-            Item::ToolCall(call) => Some(call.clone()),
+            Item::ToolCall(call) => Some((call.call_id.clone(), call.arguments.clone())),
             _ => None,
         })
         .collect();
-    assert_eq!(calls.len(), 1);
+    assert!(!calls.is_empty(), "the forced tool was called");
     assert_eq!(
-        started,
-        [(calls[0].call_id.clone(), "lookup_order".to_owned())]
+        arguments, calls,
+        "the streamed deltas add up to each call's arguments"
     );
-    assert_eq!(
-        arguments, calls[0].arguments,
-        "the streamed deltas add up to the call's arguments"
-    );
-    assert_eq!(outputs.len(), 1);
-    assert_eq!(result.final_output, outputs[0].output);
+    let recorded: Vec<_> = items
+        .iter()
+        .filter_map(|i| match &*i.item {
+            Item::ToolOutput(output) => Some(output.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outputs, recorded);
 }
 
 #[tokio::test]

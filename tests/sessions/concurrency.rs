@@ -1,7 +1,6 @@
 //! Many runs on one SQLite session id at once.
 
 use std::future::IntoFuture;
-use std::sync::Arc;
 
 use agents_core::prelude::*;
 use agents_core::session::{Session, SqliteSession};
@@ -69,8 +68,9 @@ async fn fifty_concurrent_runs_keep_every_turn_whole_and_in_order() {
         let position =
             |pred: &dyn Fn(&Item) -> bool| items.iter().position(|item| pred(item)).unwrap();
         let input = position(&|item| item.message_text() == Some(text.as_str()));
-        let call =
-            position(&|item| matches!(item, Item::ToolCall(c) if c.arguments.contains(&text)));
+        // Exact arguments: "run 1" is also a prefix of "run 10".
+        let arguments = serde_json::json!({ "text": text }).to_string();
+        let call = position(&|item| matches!(item, Item::ToolCall(c) if c.arguments == arguments));
         let answer =
             position(&|item| item.message_text() == Some(format!("done: {text}").as_str()));
         // A turn's call and output are one batch: adjacent.
@@ -85,5 +85,4 @@ async fn fifty_concurrent_runs_keep_every_turn_whole_and_in_order() {
     }
     model.assert_complete();
     let _ = std::fs::remove_file(&path);
-    let _ = Arc::new(());
 }

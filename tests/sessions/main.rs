@@ -1,7 +1,6 @@
-//! Sessions (in memory and SQLite) and tracing.
+//! Sessions, in memory and SQLite.
 
 mod compaction;
 mod concurrency;
 mod durability;
 mod memory;
-mod tracing_spans;

@@ -1,4 +1,8 @@
 //! The span tree of a run, captured with a test subscriber.
+//!
+//! Its own test binary, with its tests serialised: `tracing` caches which
+//! callsites are enabled process-wide, and a test running spans without a
+//! subscriber on another thread can race that cache.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -112,10 +116,15 @@ fn lookup_order(order_id: String) -> String {
     format!("{order_id}: card 4242")
 }
 
+/// One traced run at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn traced_run(sensitive: bool) -> Capture {
+    let _serial = SERIAL.lock().await;
     let capture = Capture::default();
     let subscriber = tracing_subscriber::registry().with(capture.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
 
     let billing = Agent::<()>::builder("Billing")
         .model("gpt-4o-mini")
