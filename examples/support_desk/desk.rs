@@ -80,6 +80,36 @@ pub(crate) fn lookup_order(
         .ok_or_else(|| ToolError::new(format!("no order {order_id}; order ids look like A-1001")))
 }
 
+/// Refund part of an order. Amount in cents.
+#[tool]
+pub(crate) fn refund(
+    shop: &Shop,
+    /// Order id, e.g. "A-1001".
+    order_id: String,
+    /// Amount to refund, in cents.
+    amount_cents: u32,
+) -> Result<Receipt, ToolError> {
+    let mut orders = shop
+        .orders
+        .lock()
+        .map_err(|_| ToolError::new("order store unavailable"))?;
+    let order = orders.get_mut(order_id.trim()).ok_or_else(|| {
+        ToolError::new(format!("no order {order_id}; order ids look like A-1001"))
+    })?;
+    if amount_cents == 0 || order.refunded_cents + amount_cents > order.charged_cents {
+        return Err(ToolError::new(format!(
+            "cannot refund {amount_cents} cents: {} charged, {} refunded",
+            order.charged_cents, order.refunded_cents
+        )));
+    }
+    order.refunded_cents += amount_cents;
+    Ok(Receipt {
+        order_id: order.id.clone(),
+        refunded_cents: amount_cents,
+        message: format!("Refunded {amount_cents} cents on {}.", order.id),
+    })
+}
+
 /// Refund the duplicate charge on the order the customer has open: the
 /// amount charged beyond the price.
 #[tool]
@@ -165,9 +195,10 @@ impl From<Receipt> for Reply {
 #[agent(
     context = Shop,
     output = Receipt,
-    instructions = "You handle refunds. Refund the duplicate charge on the customer's order.",
-    tools = [lookup_order, refund_duplicate_charge],
-    stop_at_tools = [refund_duplicate_charge],
+    instructions = "You handle refunds. For a double charge, refund the duplicate charge on the \
+                    customer's order; otherwise refund the amount the customer is owed, in cents.",
+    tools = [lookup_order, refund, refund_duplicate_charge],
+    stop_at_tools = [refund, refund_duplicate_charge],
     temperature = 0.0,
     handoff_description = "Refunds, double charges, invoices."
 )]
