@@ -55,10 +55,19 @@
 //!   [`ModelSettings`].
 //! - [`tool`](mod@tool): the [`Tool`] trait and [`FunctionTool`]; the
 //!   [`#[tool]`](macro@tool) macro writes `Tool` impls for plain functions.
-//! - [`agent`]: [`Agent`], its builder, [`Handoff`]s.
+//! - [`agent`](mod@agent): [`Agent`], its builder, [`Handoff`]s; the
+//!   [`#[agent]`](macro@agent) and [`#[derive(Handoffs)]`](derive@Handoffs) macros.
 //! - [`run`]: [`Runner`], [`RunConfig`], [`RunContext`], [`RunResult`],
-//!   [`RunError`].
-//! - [`schema`]: JSON schemas from Rust types.
+//!   [`RunError`]; streamed runs ([`run::RunStream`]), resumable
+//!   [`run::RunState`].
+//! - [`guardrail`]: input, output and tool guardrails.
+//! - [`hooks`]: lifecycle hooks.
+//! - [`session`]: conversation history across runs (memory, SQLite),
+//!   compaction.
+//! - `openai` (feature `openai`): OpenAI and OpenAI-compatible models.
+//! - [`schema`]: JSON schemas from Rust types, OpenAI's strict mode.
+//!
+//! Features: `macros`, `openai` and `sqlite`, all on by default.
 
 pub mod agent;
 pub mod guardrail;
