@@ -13,7 +13,6 @@ use async_openai::types::chat::{
     ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FunctionCall,
     FunctionName, FunctionObject, ResponseFormat, ResponseFormatJsonSchema, ToolChoiceOptions,
 };
-use futures::StreamExt;
 use serde::Deserialize;
 
 use super::config::{OpenAiConfig, SchemaFormat};
@@ -92,32 +91,15 @@ impl Model for OpenAiChat {
     fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
             let body = body(&self.http.config, &request, false)?;
-            let response = self.http.post("chat/completions", &body, false).await?;
-            let text = response
-                .text()
-                .await
-                .map_err(|error| ModelError::Connection {
-                    message: format!("reading the response failed: {error}"),
-                })?;
-            let wire: WireResponse = serde_json::from_str(&text)
-                .map_err(|error| ModelError::decode(format!("{error} in {}", short(&text))))?;
+            let wire: WireResponse = self.http.post_json("chat/completions", &body).await?;
             Ok(from_wire(wire))
         })
     }
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
-        let start = async move {
-            let body = body(&self.http.config, &request, true)?;
-            self.http.post("chat/completions", &body, true).await
-        };
-        Box::pin(
-            futures::stream::once(start)
-                .map(|response| match response {
-                    Ok(response) => sse::events(response, ChunkDecoder::default()).boxed(),
-                    Err(error) => futures::stream::iter([Err(error)]).boxed(),
-                })
-                .flatten(),
-        )
+        let body = body(&self.http.config, &request, true);
+        self.http
+            .post_stream("chat/completions", body, ChunkDecoder::default())
     }
 }
 

@@ -4,11 +4,14 @@
 use std::time::Duration;
 
 use backon::BackoffBuilder;
+use futures::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::config::{OpenAiConfig, RetryPolicy};
-use crate::model::ModelError;
+use super::sse::{self, Decoder};
+use crate::model::{BoxStream, ModelError, ModelStreamEvent};
 
 /// A configured client.
 #[derive(Debug, Clone)]
@@ -109,6 +112,54 @@ impl Http {
             tracing::debug!(?delay, %error, "retrying model request");
             tokio::time::sleep(delay).await;
         }
+    }
+}
+
+impl Http {
+    /// POSTs `body` and decodes the whole JSON answer as `T`.
+    pub(crate) async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ModelError> {
+        let response = self.post(path, body, false).await?;
+        let text = response
+            .text()
+            .await
+            .map_err(|error| ModelError::Connection {
+                message: format!("reading the response failed: {error}"),
+            })?;
+        serde_json::from_str(&text).map_err(|error| {
+            let start: String = text.chars().take(200).collect();
+            ModelError::decode(format!("{error} in `{start}`"))
+        })
+    }
+
+    /// POSTs `body` (once it is built) for a server-sent event stream, and
+    /// yields its events as `decoder` reads them.
+    pub(crate) fn post_stream<'a, B, D>(
+        &'a self,
+        path: &'a str,
+        body: Result<B, ModelError>,
+        decoder: D,
+    ) -> BoxStream<'a, Result<ModelStreamEvent, ModelError>>
+    where
+        B: Serialize + Send + Sync + 'a,
+        D: Decoder + Default,
+    {
+        let start = async move { self.post(path, &body?, true).await };
+        let mut decoder = Some(decoder);
+        Box::pin(
+            futures::stream::once(start)
+                .map(move |response| match response {
+                    // `once` yields one item: the decoder is taken once.
+                    Ok(response) => {
+                        sse::events(response, decoder.take().unwrap_or_default()).boxed()
+                    }
+                    Err(error) => futures::stream::iter([Err(error)]).boxed(),
+                })
+                .flatten(),
+        )
     }
 }
 

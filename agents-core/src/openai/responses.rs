@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -69,36 +68,15 @@ impl Model for OpenAiResponses {
     fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
             let body = wire_request(&self.http.config, &request, false);
-            let response = self.http.post("responses", &body, false).await?;
-            let text = response
-                .text()
-                .await
-                .map_err(|error| ModelError::Connection {
-                    message: format!("reading the response failed: {error}"),
-                })?;
-            let wire: WireResponse = serde_json::from_str(&text).map_err(|error| {
-                ModelError::decode(format!(
-                    "{error} in `{}`",
-                    text.chars().take(200).collect::<String>()
-                ))
-            })?;
+            let wire: WireResponse = self.http.post_json("responses", &body).await?;
             wire.into_response()
         })
     }
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
-        let start = async move {
-            let body = wire_request(&self.http.config, &request, true);
-            self.http.post("responses", &body, true).await
-        };
-        Box::pin(
-            futures::stream::once(start)
-                .map(|response| match response {
-                    Ok(response) => sse::events(response, EventDecoder::default()).boxed(),
-                    Err(error) => futures::stream::iter([Err(error)]).boxed(),
-                })
-                .flatten(),
-        )
+        let body = wire_request(&self.http.config, &request, true);
+        self.http
+            .post_stream("responses", Ok(body), EventDecoder::default())
     }
 }
 

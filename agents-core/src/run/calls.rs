@@ -311,21 +311,8 @@ async fn execute_call<Ctx>(
         if let ToolCheck::Input(check) = &guardrail.check {
             let span = trace::guardrail(&Span::current(), &guardrail.name, "tool_input");
             let decision = check(ctx, call).instrument(span.clone()).await;
-            trace::record_guardrail(&span, !matches!(decision, ToolGuardrailDecision::Allow));
-            match decision {
-                ToolGuardrailDecision::Allow => {}
-                ToolGuardrailDecision::Reject(message) => {
-                    return CallOutcome::Output(Err(ToolFailure::Rejected {
-                        tool: call.name.clone(),
-                        message,
-                    }));
-                }
-                ToolGuardrailDecision::Trip(info) => {
-                    return CallOutcome::Trip {
-                        guardrail: guardrail.name.to_string(),
-                        info,
-                    };
-                }
+            if let Some(outcome) = guardrail_outcome(&span, guardrail, call, decision) {
+                return outcome;
             }
         }
     }
@@ -335,24 +322,35 @@ async fn execute_call<Ctx>(
             if let ToolCheck::Output(check) = &guardrail.check {
                 let span = trace::guardrail(&Span::current(), &guardrail.name, "tool_output");
                 let decision = check(ctx, call, output).instrument(span.clone()).await;
-                trace::record_guardrail(&span, !matches!(decision, ToolGuardrailDecision::Allow));
-                match decision {
-                    ToolGuardrailDecision::Allow => {}
-                    ToolGuardrailDecision::Reject(message) => {
-                        return CallOutcome::Output(Err(ToolFailure::Rejected {
-                            tool: call.name.clone(),
-                            message,
-                        }));
-                    }
-                    ToolGuardrailDecision::Trip(info) => {
-                        return CallOutcome::Trip {
-                            guardrail: guardrail.name.to_string(),
-                            info,
-                        };
-                    }
+                if let Some(outcome) = guardrail_outcome(&span, guardrail, call, decision) {
+                    return outcome;
                 }
             }
         }
     }
     CallOutcome::Output(result)
+}
+
+/// What a tool guardrail's decision does to the call: nothing (allow), an
+/// error output (reject), or a tripwire.
+fn guardrail_outcome<Ctx>(
+    span: &Span,
+    guardrail: &ToolGuardrail<Ctx>,
+    call: &ToolCall,
+    decision: ToolGuardrailDecision,
+) -> Option<CallOutcome> {
+    trace::record_guardrail(span, !matches!(decision, ToolGuardrailDecision::Allow));
+    match decision {
+        ToolGuardrailDecision::Reject(message) => {
+            Some(CallOutcome::Output(Err(ToolFailure::Rejected {
+                tool: call.name.clone(),
+                message,
+            })))
+        }
+        ToolGuardrailDecision::Trip(info) => Some(CallOutcome::Trip {
+            guardrail: guardrail.name.to_string(),
+            info,
+        }),
+        _ => None,
+    }
 }
