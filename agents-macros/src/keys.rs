@@ -72,6 +72,27 @@ pub(crate) fn split(tokens: TokenStream) -> (Vec<KeyValue>, Vec<syn::Error>) {
     (pairs, errors)
 }
 
+/// The `key = value` pairs of every `#[name(...)]` attribute in `attrs`;
+/// malformed attributes and pairs go to `errors`.
+pub(crate) fn attr_pairs(
+    attrs: &[syn::Attribute],
+    name: &str,
+    errors: &mut Vec<syn::Error>,
+) -> Vec<KeyValue> {
+    let mut pairs = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident(name)) {
+        match attr.meta.require_list() {
+            Ok(list) => {
+                let (found, split_errors) = split(list.tokens.clone());
+                pairs.extend(found);
+                errors.extend(split_errors);
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    pairs
+}
+
 /// Combines errors into one.
 pub(crate) fn combine(errors: Vec<syn::Error>) -> Option<syn::Error> {
     let mut iter = errors.into_iter();

@@ -7,6 +7,7 @@ mod agent;
 mod docs;
 mod handoffs;
 mod keys;
+mod misplaced;
 mod tool;
 
 /// Turns a plain Rust function into a tool an agent can call.

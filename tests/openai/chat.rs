@@ -1,38 +1,16 @@
 //! The Chat Completions wire format, both ways.
 
-use std::time::Duration;
-
 use agents_core::model::{ModelStreamEvent, ResponseAssembler};
-use agents_core::openai::{OpenAiChat, OpenAiConfig, RetryPolicy};
+use agents_core::openai::{OpenAiChat, OpenAiConfig};
 use agents_core::prelude::*;
 use agents_core::{Item, ModelRequest};
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::server::{Reply, TestServer};
+use crate::server::{Reply, TestServer, config, fixture};
 
 pub(crate) fn model(server: &TestServer) -> OpenAiChat {
-    OpenAiChat::new(
-        OpenAiConfig::new()
-            .base_url(&server.base_url)
-            .model("test-model")
-            .api_key("sk-test")
-            .timeout(Duration::from_secs(5))
-            .retry(
-                RetryPolicy::default()
-                    .initial_delay(Duration::from_millis(10))
-                    .jitter(false),
-            ),
-    )
-    .unwrap()
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/openai/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    OpenAiChat::new(config(server).api_key("sk-test")).unwrap()
 }
 
 /// Look up an order by its id.

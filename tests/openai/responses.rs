@@ -1,37 +1,20 @@
 //! The Responses API wire format, both ways, and its faults.
 
-use std::time::Duration;
-
 use agents_core::model::{Model, ModelStreamEvent, ResponseAssembler};
-use agents_core::openai::{OpenAiConfig, OpenAiResponses, RetryPolicy};
+use agents_core::openai::OpenAiResponses;
 use agents_core::prelude::*;
 use agents_core::{Item, ModelError, ModelRequest};
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::server::{Reply, TestServer};
+use crate::server::{Reply, TestServer, config};
 
 fn model(server: &TestServer) -> OpenAiResponses {
-    OpenAiResponses::new(
-        OpenAiConfig::new()
-            .base_url(&server.base_url)
-            .model("test-model")
-            .timeout(Duration::from_secs(5))
-            .retry(
-                RetryPolicy::default()
-                    .initial_delay(Duration::from_millis(10))
-                    .jitter(false),
-            ),
-    )
-    .unwrap()
+    OpenAiResponses::new(config(server)).unwrap()
 }
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/openai/fixtures/openai/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    crate::server::fixture(&format!("openai/{name}"))
 }
 
 /// Look up an order by its id.

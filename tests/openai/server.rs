@@ -212,3 +212,27 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply) {
     }
     let _ = socket.shutdown().await;
 }
+
+/// The configuration the tests point at `server`: quick retries without
+/// jitter, a 5 s timeout.
+pub(crate) fn config(server: &TestServer) -> agents_core::openai::OpenAiConfig {
+    use agents_core::openai::{OpenAiConfig, RetryPolicy};
+    OpenAiConfig::new()
+        .base_url(&server.base_url)
+        .model("test-model")
+        .timeout(Duration::from_secs(5))
+        .retry(
+            RetryPolicy::default()
+                .initial_delay(Duration::from_millis(10))
+                .jitter(false),
+        )
+}
+
+/// A fixture file under `tests/openai/fixtures/`.
+pub(crate) fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/openai/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}

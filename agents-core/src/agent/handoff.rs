@@ -185,7 +185,7 @@ impl<Ctx, Out: Send + 'static> Handoff<Ctx, Out> {
         T: DeserializeOwned + JsonSchema + 'static,
     {
         let (parameters, strict) = crate::schema::schema_for_mode::<T>(true);
-        self.entry.parameters = Some(parameters);
+        self.entry.parameters = Some((parameters, strict));
         self.entry.on_handoff = Some(Arc::new(move |ctx, arguments| {
             let parsed = if strict {
                 parse_strict_arguments::<T>(arguments)
@@ -267,8 +267,9 @@ pub(crate) struct HandoffEntry<Ctx> {
     pub(crate) target_name: Arc<str>,
     pub(crate) target: HandoffTarget<Ctx>,
     pub(crate) target_output: TypeId,
-    /// JSON schema of the handoff input, when it takes one.
-    pub(crate) parameters: Option<serde_json::Value>,
+    /// JSON schema of the handoff input and whether it is strict, when the
+    /// handoff takes an input.
+    pub(crate) parameters: Option<(serde_json::Value, bool)>,
     pub(crate) on_handoff: Option<OnHandoffFn<Ctx>>,
     /// Target output → this agent's output, applied in order.
     pub(crate) convert: Vec<ConvertFn>,
@@ -278,10 +279,7 @@ pub(crate) struct HandoffEntry<Ctx> {
 impl<Ctx> HandoffEntry<Ctx> {
     pub(crate) fn definition(&self) -> ToolDefinition {
         let (parameters, strict) = match &self.parameters {
-            Some(parameters) => (
-                parameters.clone(),
-                parameters.get("additionalProperties") == Some(&serde_json::Value::Bool(false)),
-            ),
+            Some((parameters, strict)) => (parameters.clone(), *strict),
             None => (
                 serde_json::json!({
                     "type": "object",

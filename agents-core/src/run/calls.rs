@@ -270,10 +270,7 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 hook.handoff(&live.ctx, &agent.name, &handoff.target_name)
                     .await;
             }
-            live.conversions.push(handoff.convert.clone());
-            live.handoff_path.push(handoff.tool_name.clone());
-            live.agent = handoff.target.resolve();
-            live.ctx.agent = Arc::clone(&handoff.target_name);
+            live.switch_to(handoff);
             return None;
         }
     }

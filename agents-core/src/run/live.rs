@@ -7,8 +7,8 @@ use super::context::RunContext;
 use super::result::PartialRun;
 use super::state::ApprovalDecision;
 use super::trace::Spans;
-use crate::agent::AgentCore;
 use crate::agent::handoff::ConvertFn;
+use crate::agent::{AgentCore, HandoffEntry};
 use crate::item::{Item, RunItem};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
@@ -75,6 +75,15 @@ impl<Ctx> LiveRun<Ctx> {
             agent: Arc::clone(&self.agent.name),
             item,
         });
+    }
+
+    /// Hands the run to `handoff`'s target: its output conversion, the
+    /// path a resume replays, the current agent.
+    pub(super) fn switch_to(&mut self, handoff: &HandoffEntry<Ctx>) {
+        self.conversions.push(handoff.convert.clone());
+        self.handoff_path.push(handoff.tool_name.clone());
+        self.agent = handoff.target.resolve();
+        self.ctx.agent = Arc::clone(&self.agent.name);
     }
 
     pub(super) fn decision(&self, call_id: &str, tool: &str) -> Option<&ApprovalDecision> {

@@ -72,23 +72,6 @@ pub struct PartialRun {
 }
 
 impl PartialRun {
-    /// A run that produced nothing.
-    pub(crate) fn empty() -> Self {
-        PartialRun {
-            run_id: Arc::from(""),
-            starting_agent: Arc::from(""),
-            input: Vec::new(),
-            history: Vec::new(),
-            new_items: Vec::new(),
-            last_agent: Arc::from(""),
-            handoff_path: Vec::new(),
-            usage: Usage::default(),
-            usage_by_agent: BTreeMap::new(),
-            raw_responses: Vec::new(),
-            turns: 0,
-        }
-    }
-
     /// The input followed by every new item.
     pub fn to_input_list(&self) -> Vec<Arc<Item>> {
         to_input_list(&self.input, &self.new_items)

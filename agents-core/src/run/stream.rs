@@ -122,15 +122,20 @@ pub(crate) type EventSender = mpsc::UnboundedSender<RunEvent>;
 /// ```
 #[must_use = "a streamed run does nothing until polled"]
 pub struct RunStream<Out> {
-    run: Option<BoxFuture<'static, Result<RunResult<Out>, RunError>>>,
+    progress: Progress<Out>,
     events: mpsc::UnboundedReceiver<RunEvent>,
-    outcome: Option<Result<RunResult<Out>, RunError>>,
+}
+
+/// Where the run stands: running, or ended with its outcome.
+enum Progress<Out> {
+    Running(BoxFuture<'static, Result<RunResult<Out>, RunError>>),
+    Ended(Result<RunResult<Out>, RunError>),
 }
 
 impl<Out> std::fmt::Debug for RunStream<Out> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunStream")
-            .field("running", &self.run.is_some())
+            .field("running", &matches!(self.progress, Progress::Running(_)))
             .finish_non_exhaustive()
     }
 }
@@ -141,9 +146,8 @@ impl<Out> RunStream<Out> {
         events: mpsc::UnboundedReceiver<RunEvent>,
     ) -> Self {
         RunStream {
-            run: Some(run),
+            progress: Progress::Running(run),
             events,
-            outcome: None,
         }
     }
 
@@ -152,16 +156,10 @@ impl<Out> RunStream<Out> {
     ///
     /// # Errors
     /// The run's [`RunError`].
-    pub async fn result(mut self) -> Result<RunResult<Out>, RunError> {
-        if let Some(run) = self.run.take() {
-            return run.await;
-        }
-        match self.outcome.take() {
-            Some(outcome) => outcome,
-            // Unreachable: the outcome is stored when the run completes.
-            None => Err(RunError::Cancelled {
-                partial: Box::new(super::result::PartialRun::empty()),
-            }),
+    pub async fn result(self) -> Result<RunResult<Out>, RunError> {
+        match self.progress {
+            Progress::Running(run) => run.await,
+            Progress::Ended(outcome) => outcome,
         }
     }
 }
@@ -173,22 +171,19 @@ impl<Out> Unpin for RunStream<Out> {}
 impl<Out> Stream for RunStream<Out> {
     type Item = RunEvent;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RunEvent>> {
-        let this = &mut *self;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RunEvent>> {
+        let this = self.get_mut();
         loop {
             if let Poll::Ready(Some(event)) = this.events.poll_recv(cx) {
                 return Poll::Ready(Some(event));
             }
-            match this.run.as_mut() {
-                Some(run) => match run.poll_unpin(cx) {
-                    Poll::Ready(outcome) => {
-                        this.outcome = Some(outcome);
-                        this.run = None;
-                        // Deliver what the run sent before it ended.
-                    }
+            match &mut this.progress {
+                Progress::Running(run) => match run.poll_unpin(cx) {
+                    // Deliver what the run sent before it ended, then end.
+                    Poll::Ready(outcome) => this.progress = Progress::Ended(outcome),
                     Poll::Pending => return Poll::Pending,
                 },
-                None => {
+                Progress::Ended(_) => {
                     return match this.events.try_recv() {
                         Ok(event) => Poll::Ready(Some(event)),
                         Err(_) => Poll::Ready(None),

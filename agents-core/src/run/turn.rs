@@ -445,16 +445,11 @@ async fn open_session<Ctx>(
     live.input = history.clone();
     live.history = history;
     if let Some(last) = session.last_agent().await? {
-        if let Some(path) = path_to(&live.agent, &last) {
-            for tool_name in path {
-                if let Some(handoff) = live.agent.handoff(&tool_name) {
-                    live.conversions.push(handoff.convert.clone());
-                    live.handoff_path.push(tool_name);
-                    let next = handoff.target.resolve();
-                    live.agent = next;
-                }
+        for tool_name in path_to(&live.agent, &last).unwrap_or_default() {
+            let agent = Arc::clone(&live.agent);
+            if let Some(handoff) = agent.handoff(&tool_name) {
+                live.switch_to(handoff);
             }
-            live.ctx.agent = Arc::clone(&live.agent.name);
         }
     }
     session
@@ -664,10 +659,14 @@ async fn turns<Ctx: Send + Sync, Out: Send + 'static>(
         let mut usage = response.usage;
         usage.requests = usage.requests.max(1);
         live.ctx.usage += usage;
-        *live
-            .usage_by_agent
-            .entry(agent.name.to_string())
-            .or_default() += usage;
+        // Looked up by `&str` first: no allocation on the turns after an
+        // agent's first.
+        match live.usage_by_agent.get_mut(&*agent.name) {
+            Some(total) => *total += usage,
+            None => {
+                live.usage_by_agent.insert(agent.name.to_string(), usage);
+            }
+        }
         if let Some(events) = &extras.events {
             let _ = events.send(RunEvent::Usage {
                 agent: Arc::clone(&agent.name),

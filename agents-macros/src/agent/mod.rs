@@ -13,11 +13,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item: syn::ItemStruct = match syn::parse2(item.clone()) {
         Ok(item) => item,
         Err(_) => {
-            return syn::Error::new_spanned(
-                &item,
+            let error = syn::Error::new(
+                crate::misplaced::item_span(&item),
                 "`#[agent]` goes on a struct, e.g. `struct Billing;`",
-            )
-            .to_compile_error();
+            );
+            // The item stays, so code naming it still resolves.
+            let mut tokens = item;
+            tokens.extend(error.to_compile_error());
+            return tokens;
         }
     };
     let (attr, mut errors) = attr::parse(attr);

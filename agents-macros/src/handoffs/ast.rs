@@ -109,65 +109,41 @@ impl Route {
 fn enum_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> (Option<Type>, Option<Path>) {
     let mut context = None;
     let mut krate = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("handoffs")) {
-        let tokens = match attr.meta.require_list() {
-            Ok(list) => list.tokens.clone(),
-            Err(error) => {
-                errors.push(error);
-                continue;
-            }
-        };
-        let (pairs, split_errors) = keys::split(tokens);
-        errors.extend(split_errors);
-        for pair in pairs {
-            match pair.key.to_string().as_str() {
-                "context" => match syn::parse2::<Type>(pair.value) {
-                    Ok(ty) => context = Some(ty),
-                    Err(error) => errors.push(error),
-                },
-                "crate" => match syn::parse2::<Path>(pair.value) {
-                    Ok(path) => krate = Some(path),
-                    Err(error) => errors.push(error),
-                },
-                other => errors.push(syn::Error::new(
-                    pair.key.span(),
-                    format!(
-                        "unknown `#[handoffs]` key `{other}`; expected one of: `context`, `crate`"
-                    ),
-                )),
-            }
+    for pair in keys::attr_pairs(attrs, "handoffs", errors) {
+        match pair.key.to_string().as_str() {
+            "context" => match syn::parse2::<Type>(pair.value) {
+                Ok(ty) => context = Some(ty),
+                Err(error) => errors.push(error),
+            },
+            "crate" => match syn::parse2::<Path>(pair.value) {
+                Ok(path) => krate = Some(path),
+                Err(error) => errors.push(error),
+            },
+            other => errors.push(syn::Error::new(
+                pair.key.span(),
+                format!("unknown `#[handoffs]` key `{other}`; expected one of: `context`, `crate`"),
+            )),
         }
     }
     (context, krate)
 }
 
 fn variant_attrs(attrs: &[Attribute], variant: &mut Variant, errors: &mut Vec<syn::Error>) {
-    for attr in attrs.iter().filter(|a| a.path().is_ident("handoff")) {
-        let tokens = match attr.meta.require_list() {
-            Ok(list) => list.tokens.clone(),
-            Err(error) => {
-                errors.push(error);
-                continue;
-            }
+    for pair in keys::attr_pairs(attrs, "handoff", errors) {
+        let key = pair.key.to_string();
+        let result = match key.as_str() {
+            "description" => syn::parse2(pair.value).map(|v| variant.description = Some(v)),
+            "tool_name" => syn::parse2(pair.value).map(|v| variant.tool_name = Some(v)),
+            "input_filter" => syn::parse2(pair.value).map(|v| variant.input_filter = Some(v)),
+            "on_handoff" => syn::parse2(pair.value).map(|v| variant.on_handoff = Some(v)),
+            "input" => syn::parse2(pair.value).map(|v| variant.input = Some(v)),
+            _ => Err(syn::Error::new(
+                pair.key.span(),
+                format!("unknown `#[handoff]` key `{key}`; expected one of: {VARIANT_KEYS}"),
+            )),
         };
-        let (pairs, split_errors) = keys::split(tokens);
-        errors.extend(split_errors);
-        for pair in pairs {
-            let key = pair.key.to_string();
-            let result = match key.as_str() {
-                "description" => syn::parse2(pair.value).map(|v| variant.description = Some(v)),
-                "tool_name" => syn::parse2(pair.value).map(|v| variant.tool_name = Some(v)),
-                "input_filter" => syn::parse2(pair.value).map(|v| variant.input_filter = Some(v)),
-                "on_handoff" => syn::parse2(pair.value).map(|v| variant.on_handoff = Some(v)),
-                "input" => syn::parse2(pair.value).map(|v| variant.input = Some(v)),
-                _ => Err(syn::Error::new(
-                    pair.key.span(),
-                    format!("unknown `#[handoff]` key `{key}`; expected one of: {VARIANT_KEYS}"),
-                )),
-            };
-            if let Err(error) = result {
-                errors.push(error);
-            }
+        if let Err(error) = result {
+            errors.push(error);
         }
     }
 }

@@ -15,11 +15,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut function: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(_) => {
-            let error = syn::Error::new_spanned(
-                &item,
+            let error = syn::Error::new(
+                crate::misplaced::item_span(&item),
                 "`#[tool]` goes on a free function (`fn` or `async fn`)",
             );
-            return error.to_compile_error();
+            // The item stays, so code naming it still resolves.
+            let mut tokens = item;
+            tokens.extend(error.to_compile_error());
+            return tokens;
         }
     };
     match try_expand(attr, &function) {

@@ -1,0 +1,6 @@
+use agents_core::prelude::*;
+
+#[derive(Handoffs)]
+struct Route;
+
+fn main() {}
