@@ -8,9 +8,9 @@
 
 use std::future::Future;
 
+use crate::context::RunContext;
 use crate::item::{ToolCall, ToolOutput};
 use crate::model::{BoxFuture, ModelRequest, ModelResponse};
-use crate::run::RunContext;
 
 /// Whether a tool call may run, as decided by
 /// [`RunHooks::on_tool_start`].

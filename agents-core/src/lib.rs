@@ -70,6 +70,7 @@
 //! Features: `macros`, `openai` and `sqlite`, all on by default.
 
 pub mod agent;
+pub mod context;
 pub mod guardrail;
 pub mod hooks;
 pub mod item;
@@ -86,12 +87,10 @@ pub use agent::{
     Agent, AgentBuilder, AgentDef, AgentError, AgentGraph, AgentTool, AsAgent, Handoff, Handoffs,
     ToolUseBehavior, handoff_tool_name, remove_tool_items,
 };
+pub use context::{RunConfig, RunContext, ToolErrorPolicy};
 pub use item::{HandoffOutput, Item, RunItem, ToolCall, ToolOutput};
 pub use model::{Model, ModelError, ModelRequest, ModelResponse, ModelSettings, ToolChoice};
-pub use run::{
-    PartialRun, Run, RunConfig, RunContext, RunError, RunInput, RunResult, Runner, ToolErrorPolicy,
-    ToolFailure,
-};
+pub use run::{PartialRun, Run, RunError, RunInput, RunResult, Runner, ToolFailure};
 pub use tool::{FunctionTool, Tool, ToolDefinition, ToolError, TypedArgs, TypedTool};
 pub use usage::Usage;
 
@@ -104,9 +103,10 @@ pub mod prelude {
         Agent, AgentBuilder, AgentDef, AsAgent, Handoff, Handoffs, ToolUseBehavior,
         remove_tool_items,
     };
+    pub use crate::context::{RunConfig, RunContext, ToolErrorPolicy};
     pub use crate::item::Item;
     pub use crate::model::{Model, ModelSettings, ToolChoice};
-    pub use crate::run::{RunConfig, RunContext, RunError, RunResult, Runner, ToolErrorPolicy};
+    pub use crate::run::{RunError, RunResult, RunState, Runner};
     pub use crate::tool::{FunctionTool, Tool, ToolError};
     pub use crate::usage::Usage;
     #[cfg(feature = "macros")]
@@ -140,3 +140,6 @@ pub mod __private {
         future
     }
 }
+
+#[cfg(test)]
+mod layers_test;

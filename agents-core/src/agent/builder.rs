@@ -12,10 +12,10 @@ use super::{
     Agent, AgentCore, AgentError, ErasedOutputGuardrail, Handoff, Handoffs, Instructions,
     ToolUseBehavior,
 };
+use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, OutputGuardrail, ToolGuardrail};
 use crate::hooks::{DynRunHooks, RunHooks};
 use crate::model::{BoxFuture, ModelSettings};
-use crate::run::RunContext;
 use crate::tool::{DynTool, Tool};
 
 /// Guardrails and hooks being added to an agent.

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 
 use super::output::AnyOutput;
 use super::{Agent, AgentCore, AgentDef};
+use crate::context::RunContext;
 use crate::item::Item;
-use crate::run::RunContext;
 use crate::tool::{ToolDefinition, parse_arguments, parse_strict_arguments};
 
 /// Rewrites the conversation history the next agent receives on a handoff.

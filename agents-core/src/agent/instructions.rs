@@ -1,8 +1,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::context::RunContext;
 use crate::model::BoxFuture;
-use crate::run::RunContext;
 
 /// A function computing instructions from the run context.
 pub type InstructionsFn<Ctx> = Arc<dyn Fn(&RunContext<Ctx>) -> BoxFuture<'_, String> + Send + Sync>;

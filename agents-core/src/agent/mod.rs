@@ -23,14 +23,15 @@ pub use graph::{AgentGraph, GraphAgent};
 pub use handoff::{Handoff, HandoffInputFilter, Handoffs, handoff_tool_name, remove_tool_items};
 pub use instructions::{Instructions, InstructionsFn};
 pub use tool::AgentTool;
+pub(crate) use tool::AgentToolArgs;
 
 pub(crate) use handoff::HandoffEntry;
 pub(crate) use output::OutputSpec;
 
+use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, ToolGuardrail};
 use crate::hooks::DynRunHooks;
 use crate::model::{BoxFuture, ModelSettings, OutputSchema};
-use crate::run::RunContext;
 use crate::tool::{DynTool, ToolDefinition};
 
 /// What the runner does after the agent's tools ran.

@@ -1,12 +1,9 @@
 use std::fmt;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::Agent;
-use crate::run::RunContext;
-use crate::schema;
-use crate::tool::{Tool, ToolError, output_to_string, parse_strict_arguments};
 
 /// An agent used as a tool by another agent: the tool call starts a nested
 /// run of the agent on the `input` the model passes, and the nested run's
@@ -17,11 +14,15 @@ use crate::tool::{Tool, ToolError, output_to_string, parse_strict_arguments};
 /// [`RunConfig::max_nesting_depth`](crate::RunConfig::max_nesting_depth)
 /// deep. Its items stay inside it; a failure becomes the tool's error output.
 /// Made by [`Agent::as_tool`].
+///
+/// Its [`Tool`](crate::tool::Tool) implementation lives with the runner
+/// (`run/nested.rs`): running an agent is the run layer's job, so this
+/// layer holds only the data and never calls upward.
 pub struct AgentTool<Ctx, Out> {
-    agent: Agent<Ctx, Out>,
-    name: String,
-    description: String,
-    max_turns: Option<u32>,
+    pub(crate) agent: Agent<Ctx, Out>,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) max_turns: Option<u32>,
 }
 
 impl<Ctx, Out> fmt::Debug for AgentTool<Ctx, Out> {
@@ -60,41 +61,7 @@ impl<Ctx, Out> AgentTool<Ctx, Out> {
 
 /// The arguments of an agent used as a tool.
 #[derive(Deserialize, JsonSchema)]
-struct AgentToolArgs {
+pub(crate) struct AgentToolArgs {
     /// The request for the agent, in plain language.
-    input: String,
-}
-
-impl<Ctx, Out> Tool<Ctx> for AgentTool<Ctx, Out>
-where
-    Ctx: Send + Sync + 'static,
-    Out: Serialize + Send + 'static,
-{
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn description(&self) -> &str {
-        &self.description
-    }
-
-    fn parameters(&self) -> serde_json::Value {
-        schema::schema_for_mode::<AgentToolArgs>(true).0
-    }
-
-    fn strict(&self) -> bool {
-        true
-    }
-
-    async fn call(&self, ctx: &RunContext<Ctx>, arguments: &str) -> Result<String, ToolError> {
-        let args: AgentToolArgs = parse_strict_arguments(arguments)?;
-        match ctx.run_agent(&self.agent, args.input, self.max_turns).await {
-            Err(error) => Err(ToolError::new(error.to_string())),
-            Ok(Ok(result)) => output_to_string(result.final_output),
-            Ok(Err(error)) => Err(ToolError::new(format!(
-                "agent `{}` failed: {error}",
-                self.agent.name()
-            ))),
-        }
-    }
+    pub(crate) input: String,
 }

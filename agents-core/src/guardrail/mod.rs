@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::context::RunContext;
 use crate::item::{Item, ToolCall};
 use crate::model::BoxFuture;
-use crate::run::RunContext;
 
 /// What a guardrail concluded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,11 +8,8 @@ mod error;
 mod settings;
 mod stream;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::Stream;
 use serde::{Deserialize, Serialize};
 
 pub use error::ModelError;
@@ -20,14 +17,13 @@ pub use settings::{ModelSettings, ToolChoice};
 pub use stream::{ModelStreamEvent, ResponseAssembler};
 
 use crate::item::Item;
-use crate::tool::ToolDefinition;
 use crate::usage::Usage;
 
-/// A boxed, `Send` future, the return type of object-safe async methods.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A boxed, `Send` stream.
-pub type BoxStream<'a, T> = Pin<Box<dyn Stream<Item = T> + Send + 'a>>;
+/// A boxed, `Send` future, the return type of object-safe async methods
+/// (the `futures` crate's type, re-exported).
+pub use futures::future::BoxFuture;
+/// A boxed, `Send` stream (the `futures` crate's type, re-exported).
+pub use futures::stream::BoxStream;
 
 /// A language model the runner can call.
 ///
@@ -111,6 +107,21 @@ impl<M: Model + ?Sized> Model for Box<M> {
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
         (**self).stream(request)
     }
+}
+
+/// What the model is told about a tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDefinition {
+    /// The name the model calls the tool by (`^[a-zA-Z0-9_-]{1,64}$` for
+    /// OpenAI).
+    pub name: String,
+    /// What the tool does and when to use it.
+    pub description: String,
+    /// JSON schema of the arguments object.
+    pub parameters: serde_json::Value,
+    /// Whether the provider should enforce the schema exactly (OpenAI strict
+    /// function calling).
+    pub strict: bool,
 }
 
 /// Everything one model call needs.

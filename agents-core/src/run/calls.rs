@@ -1,25 +1,23 @@
 //! One turn's tool and handoff calls: approvals, hooks, tool guardrails,
 //! concurrent execution, outputs in call order, the handoff.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::join_all;
-use tracing::{Instrument, Span};
 
-use super::config::{RunConfig, ToolErrorPolicy};
-use super::context::RunContext;
+use super::effects::ToolInvocation;
+use super::ending::Stop;
 use super::error::ToolFailure;
+use super::events::{Event, Scope};
+use super::handoff::handoff_output;
 use super::live::LiveRun;
 use super::state::{ApprovalDecision, PendingApproval};
-use super::stream::RunEvent;
-use super::tools::{handoff_accepted, run_tool_call};
-use super::trace;
-use super::turn::{RunExtras, Stop};
+use super::turn_loop::{Env, NextStep};
 use crate::agent::{AgentCore, ToolUseBehavior};
+use crate::context::{RunContext, ToolErrorPolicy};
 use crate::guardrail::{ToolCheck, ToolGuardrail, ToolGuardrailDecision};
-use crate::hooks::{DynRunHooks, ToolStartDecision};
-use crate::item::{HandoffOutput, Item, ToolCall, ToolOutput};
+use crate::item::{Item, ToolCall, ToolOutput};
 
 /// How one tool call ended.
 enum CallOutcome {
@@ -30,15 +28,16 @@ enum CallOutcome {
     },
 }
 
-/// Runs one turn's calls and records their outputs in call order. Returns
-/// how the run stops, or `None` to call the model again.
+/// Runs one turn's calls and records their outputs in call order, then
+/// says what comes next: a pause for approval, a stop (a tripwire, a failed
+/// tool under [`ToolErrorPolicy::FailRun`]), the winning handoff, a tool's
+/// output as the final output (tool-use behaviour), or another model call.
 pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
     live: &mut LiveRun<Ctx>,
-    agent: &Arc<AgentCore<Ctx>>,
+    env: &Env<'_, Ctx, Out>,
     calls: &[Arc<Item>],
-    config: &RunConfig,
-    extras: &RunExtras<Ctx, Out>,
-) -> Option<Stop<Out>> {
+) -> NextStep<Out> {
+    let agent = &Arc::clone(&live.agent);
     let winner = calls.iter().find_map(|item| match &**item {
         Item::HandoffCall(call) => Some(call),
         _ => None,
@@ -69,47 +68,40 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
         })
         .collect();
     if !pending.is_empty() {
-        return Some(Stop::Interrupted {
+        return NextStep::NeedsApproval {
             pending_turn: calls.to_vec(),
             pending,
-        });
+        };
     }
 
-    let hooks: Vec<&dyn DynRunHooks<Ctx>> = extras
-        .hooks
-        .iter()
-        .chain(agent.hooks.iter())
-        .map(|h| &**h)
-        .collect();
-    let guardrails: Vec<&ToolGuardrail<Ctx>> = extras
+    let guardrails: Vec<&ToolGuardrail<Ctx>> = env
+        .extras
         .tool_guardrails
         .iter()
         .chain(agent.tool_guardrails.iter())
         .collect();
 
-    let sensitive = config.trace_sensitive_data;
-    let spans: Vec<Span> = tool_calls
-        .iter()
-        .map(|call| trace::tool(&live.spans.turn, call, sensitive))
-        .collect();
+    let mut scopes = Vec::with_capacity(tool_calls.len());
+    for call in &tool_calls {
+        let started = Event::ToolStarted { call };
+        scopes.push(env.events.emit(&live.ctx, agent, started).await);
+    }
     let outcomes = {
         let live = &*live;
-        join_all(tool_calls.iter().zip(&spans).map(|(call, span)| {
+        join_all(tool_calls.iter().zip(&scopes).map(|(call, scope)| {
             let decision = live.decision(&call.call_id, &call.name);
-            execute_call(
+            let call = Call {
                 agent,
-                &live.ctx,
+                ctx: &live.ctx,
                 call,
                 decision,
-                &hooks,
-                &guardrails,
-                config.tool_timeout,
-            )
-            .instrument(span.clone())
+                scope,
+            };
+            scope.instrument(execute_call(env, call, &guardrails))
         }))
         .await
     };
-    let mut spans = spans.into_iter();
+    let mut scopes = scopes.iter();
 
     let mut outcomes = outcomes.into_iter();
     let mut refused = false;
@@ -166,62 +158,20 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                     output,
                     is_error,
                 };
-                if let Some(span) = spans.next() {
-                    trace::record_tool_end(&span, &output, sensitive);
-                }
-                for hook in &hooks {
-                    hook.tool_end(&live.ctx, &agent.name, call, &output).await;
-                }
-                if let Some(events) = &extras.events {
-                    let _ = events.send(RunEvent::ToolOutput {
-                        agent: Arc::clone(&agent.name),
-                        output: output.clone(),
-                    });
+                if let Some(scope) = scopes.next() {
+                    let ended = Event::ToolEnded {
+                        scope,
+                        call,
+                        output: &output,
+                    };
+                    env.events.emit(&live.ctx, agent, ended).await;
                 }
                 live.push(Arc::new(Item::ToolOutput(output)));
             }
             Item::HandoffCall(call) => {
+                let output = handoff_output(&live.ctx, agent, call, winner);
                 let is_winner = winner.is_some_and(|w| std::ptr::eq(w, call));
-                let output = if is_winner {
-                    let handoff = agent.handoff(&call.name);
-                    let target = handoff
-                        .map(|h| Arc::clone(&h.target_name))
-                        .unwrap_or_else(|| Arc::from(call.name.as_str()));
-                    let refusal = match handoff.and_then(|h| h.on_handoff.as_ref()) {
-                        Some(on_handoff) => on_handoff(&live.ctx, &call.arguments).err(),
-                        None => None,
-                    };
-                    match refusal {
-                        None => HandoffOutput {
-                            call_id: call.call_id.clone(),
-                            from_agent: agent.name.to_string(),
-                            to_agent: Some(target.to_string()),
-                            output: handoff_accepted(&target),
-                        },
-                        Some(reason) => {
-                            refused = true;
-                            HandoffOutput {
-                                call_id: call.call_id.clone(),
-                                from_agent: agent.name.to_string(),
-                                to_agent: None,
-                                output: format!(
-                                    "error: invalid handoff input for `{}`: {reason}",
-                                    call.name
-                                ),
-                            }
-                        }
-                    }
-                } else {
-                    HandoffOutput {
-                        call_id: call.call_id.clone(),
-                        from_agent: agent.name.to_string(),
-                        to_agent: None,
-                        output: format!(
-                            "error: several handoffs were requested in one response; only the first (`{}`) was carried out",
-                            winner.map_or("", |w| w.name.as_str())
-                        ),
-                    }
-                };
+                refused |= is_winner && output.to_agent.is_none();
                 live.push(Arc::new(Item::HandoffOutput(output)));
             }
             _ => {}
@@ -229,97 +179,81 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
     }
 
     if let Some((guardrail, call_id, info)) = trip {
-        return Some(Stop::ToolTripwire {
+        return NextStep::Stop(Stop::ToolTripwire {
             guardrail,
             call_id,
             info,
         });
     }
-    if config.tool_error_policy == ToolErrorPolicy::FailRun {
+    if env.config.tool_error_policy == ToolErrorPolicy::FailRun {
         if let Some((call_id, failure)) = first_failure {
-            return Some(Stop::Tool {
+            return NextStep::Stop(Stop::Tool {
                 agent: agent.name.to_string(),
                 call_id,
                 failure,
             });
         }
     }
-
-    if let Some(call) = winner.filter(|_| !refused) {
-        if let Some(handoff) = agent.handoff(&call.name) {
-            if let Some(filter) = &handoff.input_filter {
-                let history = std::mem::take(&mut live.history);
-                live.history = filter(history);
-            }
-            drop(trace::handoff(
-                &live.spans.turn,
-                &agent.name,
-                &handoff.target_name,
-            ));
-            if let Some(events) = &extras.events {
-                let _ = events.send(RunEvent::HandoffRequested {
-                    from: Arc::clone(&agent.name),
-                    to: Arc::clone(&handoff.target_name),
-                });
-                let _ = events.send(RunEvent::AgentSwitched {
-                    from: Arc::clone(&agent.name),
-                    to: Arc::clone(&handoff.target_name),
-                });
-            }
-            for hook in &hooks {
-                hook.handoff(&live.ctx, &agent.name, &handoff.target_name)
-                    .await;
-            }
-            live.switch_to(handoff);
-            return None;
+    match (winner.filter(|_| !refused), stop_output) {
+        (Some(call), _) if agent.handoff(&call.name).is_some() => {
+            NextStep::Handoff(call.name.clone())
         }
+        (_, Some(output)) => NextStep::FinalOutput(output),
+        _ => NextStep::RunAgain,
     }
+}
 
-    stop_output.map(|output| Stop::FinalText(output))
+/// One function tool call and what decides it.
+struct Call<'a, Ctx> {
+    agent: &'a AgentCore<Ctx>,
+    ctx: &'a RunContext<Ctx>,
+    call: &'a ToolCall,
+    decision: Option<&'a ApprovalDecision>,
+    scope: &'a Scope,
 }
 
 /// Runs one function tool call through its approval decision, the
 /// tool-start hooks, the tool input guardrails, the tool itself and the tool
 /// output guardrails.
-async fn execute_call<Ctx>(
-    agent: &AgentCore<Ctx>,
-    ctx: &RunContext<Ctx>,
-    call: &ToolCall,
-    decision: Option<&ApprovalDecision>,
-    hooks: &[&dyn DynRunHooks<Ctx>],
+async fn execute_call<Ctx: Send + Sync, Out>(
+    env: &Env<'_, Ctx, Out>,
+    call: Call<'_, Ctx>,
     guardrails: &[&ToolGuardrail<Ctx>],
-    timeout: Duration,
 ) -> CallOutcome {
-    if let Some(ApprovalDecision::Reject { message }) = decision {
+    let tool_call = call.call;
+    if let Some(ApprovalDecision::Reject { message }) = call.decision {
         return CallOutcome::Output(Err(ToolFailure::Rejected {
-            tool: call.name.clone(),
+            tool: tool_call.name.clone(),
             message: message.clone(),
         }));
     }
-    for hook in hooks {
-        if let ToolStartDecision::Deny(message) = hook.tool_start(ctx, &agent.name, call).await {
-            return CallOutcome::Output(Err(ToolFailure::Denied {
-                tool: call.name.clone(),
-                message,
-            }));
-        }
+    if let Some(message) = env.events.tool_start(call.ctx, call.agent, tool_call).await {
+        return CallOutcome::Output(Err(ToolFailure::Denied {
+            tool: tool_call.name.clone(),
+            message,
+        }));
     }
     for guardrail in guardrails {
         if let ToolCheck::Input(check) = &guardrail.check {
-            let span = trace::guardrail(&Span::current(), &guardrail.name, "tool_input");
-            let decision = check(ctx, call).instrument(span.clone()).await;
-            if let Some(outcome) = guardrail_outcome(&span, guardrail, call, decision) {
+            let decision = check(call.ctx, tool_call);
+            if let Some(outcome) = guarded(env, &call, guardrail, "tool_input", decision).await {
                 return outcome;
             }
         }
     }
-    let result = run_tool_call(agent, ctx, call, timeout).await;
+    let invocation = ToolInvocation {
+        agent: call.agent,
+        ctx: call.ctx,
+        call: tool_call,
+        timeout: env.config.tool_timeout,
+    };
+    let result = env.effects.tool_call(invocation).await;
     if let Ok(output) = &result {
         for guardrail in guardrails {
             if let ToolCheck::Output(check) = &guardrail.check {
-                let span = trace::guardrail(&Span::current(), &guardrail.name, "tool_output");
-                let decision = check(ctx, call, output).instrument(span.clone()).await;
-                if let Some(outcome) = guardrail_outcome(&span, guardrail, call, decision) {
+                let decision = check(call.ctx, tool_call, output);
+                if let Some(outcome) = guarded(env, &call, guardrail, "tool_output", decision).await
+                {
                     return outcome;
                 }
             }
@@ -328,19 +262,32 @@ async fn execute_call<Ctx>(
     CallOutcome::Output(result)
 }
 
-/// What a tool guardrail's decision does to the call: nothing (allow), an
-/// error output (reject), or a tripwire.
-fn guardrail_outcome<Ctx>(
-    span: &Span,
+/// Runs one tool guardrail's check in its own scope; what its decision does
+/// to the call: nothing (allow), an error output (reject), or a tripwire.
+async fn guarded<Ctx: Send + Sync, Out>(
+    env: &Env<'_, Ctx, Out>,
+    call: &Call<'_, Ctx>,
     guardrail: &ToolGuardrail<Ctx>,
-    call: &ToolCall,
-    decision: ToolGuardrailDecision,
+    kind: &'static str,
+    check: impl Future<Output = ToolGuardrailDecision>,
 ) -> Option<CallOutcome> {
-    trace::record_guardrail(span, !matches!(decision, ToolGuardrailDecision::Allow));
+    let started = Event::GuardrailStarted {
+        parent: Some(call.scope),
+        name: &guardrail.name,
+        kind,
+    };
+    let scope = env.events.emit(call.ctx, call.agent, started).await;
+    let decision = scope.instrument(check).await;
+    let triggered = !matches!(decision, ToolGuardrailDecision::Allow);
+    let ended = Event::GuardrailEnded {
+        scope: &scope,
+        triggered,
+    };
+    env.events.emit(call.ctx, call.agent, ended).await;
     match decision {
         ToolGuardrailDecision::Reject(message) => {
             Some(CallOutcome::Output(Err(ToolFailure::Rejected {
-                tool: call.name.clone(),
+                tool: call.call.name.clone(),
                 message,
             })))
         }

@@ -3,12 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::context::RunContext;
 use super::result::PartialRun;
 use super::state::ApprovalDecision;
-use super::trace::Spans;
 use crate::agent::handoff::ConvertFn;
 use crate::agent::{AgentCore, HandoffEntry};
+use crate::context::RunContext;
 use crate::item::{Item, RunItem};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
@@ -39,8 +38,6 @@ pub(super) struct LiveRun<Ctx> {
     pub(super) usage_by_agent: BTreeMap<String, Usage>,
     /// How many of `new_items` the session has stored.
     pub(super) saved: usize,
-    /// The open trace spans.
-    pub(super) spans: Spans,
 }
 
 impl<Ctx> LiveRun<Ctx> {
@@ -65,7 +62,6 @@ impl<Ctx> LiveRun<Ctx> {
             started: None,
             usage_by_agent: BTreeMap::new(),
             saved: 0,
-            spans: Spans::new(tracing::Span::none()),
         }
     }
 

@@ -2,12 +2,17 @@
 
 use std::sync::Arc;
 
-use super::context::RunContext;
+use super::builder::Run;
 use super::error::RunError;
+use super::execute::execute;
 use super::input::RunInput;
 use super::result::RunResult;
-use super::turn::{RunExtras, Start, execute};
-use crate::agent::AsAgent;
+use super::setup::{RunExtras, Start};
+use crate::agent::{AgentTool, AgentToolArgs, AsAgent};
+use crate::context::RunContext;
+use crate::schema;
+use crate::tool::{Tool, ToolError, output_to_string, parse_strict_arguments};
+use serde::Serialize;
 
 /// Why a nested run could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,16 +74,52 @@ impl<Ctx: Send + Sync + 'static> RunContext<Ctx> {
         if let Some(max_turns) = max_turns {
             config.max_turns = max_turns;
         }
-        let nested = Box::pin(execute(
-            Arc::clone(&runtime.model),
+        let run = Run {
+            model: Arc::clone(&runtime.model),
             agent,
-            Arc::clone(&self.context),
-            Start::Input(input.into().into_items()),
+            context: Arc::clone(&self.context),
+            start: Start::Input(input.into().into_items()),
             config,
-            None,
-            runtime.depth + 1,
-            RunExtras::default(),
-        ));
+            cancellation: None,
+            extras: RunExtras::default(),
+        };
+        let nested = Box::pin(execute(run, runtime.depth + 1));
         Ok(nested.await)
+    }
+}
+
+/// An agent used as a tool runs a nested run: this impl sits in the run
+/// layer so that the agent layer below it never calls up into the runner.
+impl<Ctx, Out> Tool<Ctx> for AgentTool<Ctx, Out>
+where
+    Ctx: Send + Sync + 'static,
+    Out: Serialize + Send + 'static,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        schema::schema_for_mode::<AgentToolArgs>(true).0
+    }
+
+    fn strict(&self) -> bool {
+        true
+    }
+
+    async fn call(&self, ctx: &RunContext<Ctx>, arguments: &str) -> Result<String, ToolError> {
+        let args: AgentToolArgs = parse_strict_arguments(arguments)?;
+        match ctx.run_agent(&self.agent, args.input, self.max_turns).await {
+            Err(error) => Err(ToolError::new(error.to_string())),
+            Ok(Ok(result)) => output_to_string(result.final_output),
+            Ok(Err(error)) => Err(ToolError::new(format!(
+                "agent `{}` failed: {error}",
+                self.agent.name()
+            ))),
+        }
     }
 }

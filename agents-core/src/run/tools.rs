@@ -2,14 +2,13 @@
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
 
-use super::context::RunContext;
 use super::error::ToolFailure;
 use crate::agent::AgentCore;
+use crate::context::RunContext;
 use crate::item::ToolCall;
 use crate::tool::ToolError;
 
@@ -75,10 +74,4 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     } else {
         "a non-string panic payload".to_owned()
     }
-}
-
-/// The handoff output text the model sees for the winning handoff, the
-/// OpenAI Agents SDK's shape.
-pub(super) fn handoff_accepted(target: &Arc<str>) -> String {
-    serde_json::json!({ "assistant": &**target }).to_string()
 }

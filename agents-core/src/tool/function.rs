@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Tool, ToolError, output_to_string, parse_arguments};
-use crate::run::RunContext;
+use crate::context::RunContext;
 use crate::schema;
 
 /// A tool made from a closure over typed arguments, for tools defined at run

@@ -10,28 +10,16 @@ mod function;
 use std::any::Any;
 use std::future::Future;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 pub use function::FunctionTool;
 
+use crate::context::RunContext;
 use crate::model::BoxFuture;
-use crate::run::RunContext;
-
-/// What the model is told about a tool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolDefinition {
-    /// The name the model calls the tool by (`^[a-zA-Z0-9_-]{1,64}$` for
-    /// OpenAI).
-    pub name: String,
-    /// What the tool does and when to use it.
-    pub description: String,
-    /// JSON schema of the arguments object.
-    pub parameters: serde_json::Value,
-    /// Whether the provider should enforce the schema exactly (OpenAI strict
-    /// function calling).
-    pub strict: bool,
-}
+/// Moved to [`model`](crate::model), which sends definitions to the model;
+/// re-exported here where tools are defined.
+pub use crate::model::ToolDefinition;
 
 /// A tool usable by agents whose context type is `Ctx`.
 ///

@@ -1,9 +1,19 @@
+//! What tools, instructions, guardrails and hooks see of a run: the
+//! [`RunContext`] (the user's context plus the run's id, metadata, usage,
+//! current agent and turn) and the [`RunConfig`] a run is started with.
+//!
+//! This layer sits below tools, agents and the runner, so all of them can
+//! name it; it imports only items, usage and models.
+
+mod config;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::config::RunConfig;
+pub use config::{RunConfig, ToolErrorPolicy};
+
 use crate::model::Model;
 use crate::usage::Usage;
 

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::context::Metadata;
+use super::Metadata;
 use crate::model::ModelSettings;
 
 /// What the runner does when a tool call cannot produce an output: the tool
@@ -13,14 +13,14 @@ pub enum ToolErrorPolicy {
     /// can correct itself.
     #[default]
     SendToModel,
-    /// End the run with [`RunError::Tool`](super::RunError::Tool).
+    /// End the run with [`RunError::Tool`](crate::run::RunError::Tool).
     FailRun,
 }
 
 /// Limits and options of a run.
 ///
-/// A [`Runner`](super::Runner) holds one; each run starts from it and may
-/// override any field ([`Run`](super::Run)'s setters). Every limit always
+/// A [`Runner`](crate::run::Runner) holds one; each run starts from it and may
+/// override any field ([`Run`](crate::run::Run)'s setters). Every limit always
 /// applies: there is no "unlimited".
 #[derive(Debug, Clone)]
 #[non_exhaustive]

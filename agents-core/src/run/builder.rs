@@ -1,0 +1,218 @@
+//! [`Run`]: one run being described, then executed by awaiting it.
+
+use std::fmt;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::effects::Effects;
+use super::ending::MaxTurnsFallback;
+use super::error::RunError;
+use super::execute::execute;
+use super::result::{PartialRun, RunResult};
+use super::setup::{RunExtras, Start};
+use super::stream::RunStream;
+use crate::agent::Agent;
+use crate::context::{RunConfig, ToolErrorPolicy};
+use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
+use crate::hooks::RunHooks;
+use crate::model::{BoxFuture, Model, ModelSettings};
+use crate::session::Session;
+
+/// One run, ready to execute: `.await` it.
+///
+/// Created by [`Runner::run`]. The setters override the runner's
+/// configuration for this run. The future is `Send + 'static`, so it can be
+/// spawned.
+///
+/// # Errors
+/// Awaiting yields a [`RunError`] when a limit is exceeded, the model fails,
+/// the run is cancelled, the final output does not parse, or a tool fails
+/// under [`ToolErrorPolicy::FailRun`]. Each carries the partial run.
+#[must_use = "a run does nothing until it is awaited"]
+pub struct Run<Ctx, Out> {
+    pub(super) model: Arc<dyn Model>,
+    pub(super) agent: Agent<Ctx, Out>,
+    pub(super) context: Arc<Ctx>,
+    pub(super) start: Start,
+    pub(super) config: RunConfig,
+    pub(super) cancellation: Option<CancellationToken>,
+    pub(super) extras: RunExtras<Ctx, Out>,
+}
+
+impl<Ctx, Out> fmt::Debug for Run<Ctx, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run")
+            .field("agent", &self.agent.name())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx, Out> Run<Ctx, Out> {
+    /// Replaces the whole configuration for this run.
+    pub fn config(mut self, config: RunConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the maximum number of turns.
+    pub fn max_turns(mut self, max_turns: u32) -> Self {
+        self.config.max_turns = max_turns;
+        self
+    }
+
+    /// Sets the wall-clock limit.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Sets the limit of one model call.
+    pub fn model_call_timeout(mut self, timeout: Duration) -> Self {
+        self.config.model_call_timeout = timeout;
+        self
+    }
+
+    /// Sets the limit of one tool call.
+    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
+        self.config.tool_timeout = timeout;
+        self
+    }
+
+    /// Sets the tool error policy.
+    pub fn tool_error_policy(mut self, policy: ToolErrorPolicy) -> Self {
+        self.config.tool_error_policy = policy;
+        self
+    }
+
+    /// Sets the run id.
+    pub fn run_id(mut self, run_id: impl Into<Arc<str>>) -> Self {
+        self.config.run_id = Some(run_id.into());
+        self
+    }
+
+    /// Adds one metadata entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.config = self.config.metadata(key, value);
+        self
+    }
+
+    /// Sets model settings that override the agents', field by field.
+    pub fn model_settings(mut self, settings: ModelSettings) -> Self {
+        self.config.model_settings = settings;
+        self
+    }
+
+    /// Model settings for one agent (by name) in this run, merged field by
+    /// field over the agent's and the run's: e.g. force a tool choice for
+    /// one agent of a graph.
+    pub fn agent_model_settings(
+        mut self,
+        agent: impl Into<String>,
+        settings: ModelSettings,
+    ) -> Self {
+        self.extras.agent_settings.push((agent.into(), settings));
+        self
+    }
+
+    /// Lets `token` cancel the run: the run stops at once and returns
+    /// [`RunError::Cancelled`] with the partial run.
+    pub fn cancellation_token(mut self, token: CancellationToken) -> Self {
+        self.cancellation = Some(token);
+        self
+    }
+
+    /// Runs this run's effects (model calls, tool calls, the wall-clock
+    /// timer, run ids, session reads and writes) through `effects` instead
+    /// of [`InProcess`](super::InProcess): to journal them in a durable
+    /// engine, or to record and replay them in tests. See
+    /// [`effects`](super::effects).
+    pub fn effects(mut self, effects: impl Effects<Ctx> + 'static) -> Self {
+        self.extras.effects = Some(Arc::new(effects));
+        self
+    }
+
+    /// Adds hooks called on every agent's events in this run.
+    pub fn hooks(mut self, hooks: impl RunHooks<Ctx>) -> Self {
+        self.extras.hooks.push(Arc::new(hooks));
+        self
+    }
+
+    /// Adds an input guardrail for this run.
+    pub fn input_guardrail(mut self, guardrail: InputGuardrail<Ctx>) -> Self {
+        self.extras.input_guardrails.push(guardrail);
+        self
+    }
+
+    /// Adds an output guardrail on this run's final output.
+    pub fn output_guardrail(mut self, guardrail: OutputGuardrail<Ctx, Out>) -> Self {
+        self.extras.output_guardrails.push(guardrail);
+        self
+    }
+
+    /// Adds a tool guardrail for every agent of this run.
+    pub fn tool_guardrail(mut self, guardrail: ToolGuardrail<Ctx>) -> Self {
+        self.extras.tool_guardrails.push(guardrail);
+        self
+    }
+
+    /// Keeps the conversation in `session`: its history is loaded in front of
+    /// the input, the input is stored at once, each turn's items as the turn
+    /// completes, and the run continues with the agent that answered last on
+    /// this session when the starting agent's handoffs reach it. See
+    /// [`session`](crate::session).
+    pub fn session(mut self, session: impl Session + 'static) -> Self {
+        self.extras.session = Some(Arc::new(session));
+        self
+    }
+
+    /// Loads only the last `items` items of the session's history.
+    pub fn session_limit(mut self, items: usize) -> Self {
+        self.extras.session_limit = Some(items);
+        self
+    }
+
+    /// When the run exceeds its turn limit, `handler` may give a fallback
+    /// final output instead of [`RunError::MaxTurnsExceeded`] (return `None`
+    /// to keep the error). The fallback stays out of the items unless it
+    /// carries a message ([`MaxTurnsFallback::with_message`]).
+    pub fn on_max_turns(
+        mut self,
+        handler: impl FnOnce(&PartialRun) -> Option<MaxTurnsFallback<Out>> + Send + Sync + 'static,
+    ) -> Self {
+        self.extras.max_turns_handler = Some(Box::new(handler));
+        self
+    }
+}
+
+impl<Ctx, Out> Run<Ctx, Out>
+where
+    Ctx: Send + Sync + 'static,
+    Out: Send + 'static,
+{
+    /// Runs as a stream of [`RunEvent`]s: the model is called in streaming
+    /// mode and every delta, tool output, handoff and usage is reported as
+    /// it happens. [`RunStream::result`] gives the same [`RunResult`] as
+    /// awaiting the run.
+    pub fn stream(mut self) -> RunStream<Out> {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        self.extras.events = Some(sender);
+        RunStream::new(self.into_future(), receiver)
+    }
+}
+
+impl<Ctx, Out> IntoFuture for Run<Ctx, Out>
+where
+    Ctx: Send + Sync + 'static,
+    Out: Send + 'static,
+{
+    type Output = Result<RunResult<Out>, RunError>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(execute(self, 0))
+    }
+}

@@ -1,0 +1,231 @@
+//! How a run ends, and the one place an ending becomes the run's
+//! [`RunResult`] or [`RunError`].
+
+use std::sync::Arc;
+
+use super::error::{RunError, ToolFailure};
+use super::live::LiveRun;
+use super::result::{PartialRun, RunResult};
+use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
+use crate::context::RunConfig;
+use crate::guardrail::GuardrailOutput;
+use crate::item::{Item, RunItem};
+use crate::model::ModelError;
+use crate::session::SessionError;
+
+/// Why the turn loop stopped; the partial run is attached in [`conclude`].
+pub(super) enum Stop<Out> {
+    Final(Out),
+    MaxTurns,
+    Model(String, ModelError),
+    OutputParse {
+        agent: String,
+        output_type: &'static str,
+        output: String,
+        source: serde_json::Error,
+    },
+    Tool {
+        agent: String,
+        call_id: String,
+        failure: ToolFailure,
+    },
+    /// Calls wait for a person's decision.
+    Interrupted {
+        pending_turn: Vec<Arc<Item>>,
+        pending: Vec<PendingApproval>,
+    },
+    InputTripwire {
+        guardrail: String,
+        output: GuardrailOutput,
+    },
+    OutputTripwire {
+        guardrail: String,
+        output: GuardrailOutput,
+    },
+    ToolTripwire {
+        guardrail: String,
+        call_id: String,
+        info: serde_json::Value,
+    },
+    Session(SessionError),
+    /// An output conversion of the handoff chain failed.
+    OutputType,
+}
+
+/// How the whole run ended: the loop stopped, or something outside it
+/// stopped the loop.
+pub(super) enum Ending<Out> {
+    Stopped(Stop<Out>),
+    Cancelled,
+    TimedOut,
+}
+
+/// A fallback final output for a run that used up its turns.
+#[derive(Debug, Clone)]
+pub struct MaxTurnsFallback<Out> {
+    pub(crate) output: Out,
+    pub(crate) message: Option<String>,
+}
+
+impl<Out> MaxTurnsFallback<Out> {
+    /// `output` becomes the final output; nothing is added to the items.
+    pub fn new(output: Out) -> Self {
+        MaxTurnsFallback {
+            output,
+            message: None,
+        }
+    }
+
+    /// Also records `message` as the last agent's assistant message, so a
+    /// continued conversation sees it.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+}
+
+/// Decides a fallback when a run exceeds its turn limit.
+pub(crate) type MaxTurnsHandler<Out> =
+    Box<dyn FnOnce(&PartialRun) -> Option<MaxTurnsFallback<Out>> + Send + Sync>;
+
+/// The run's outcome: every ending keeps the items produced so far.
+pub(super) fn conclude<Ctx, Out>(
+    mut live: LiveRun<Ctx>,
+    ending: Ending<Out>,
+    config: &RunConfig,
+    max_turns_handler: Option<MaxTurnsHandler<Out>>,
+) -> Result<RunResult<Out>, RunError> {
+    let stop = match ending {
+        Ending::Cancelled => {
+            return Err(RunError::Cancelled {
+                partial: live.partial(),
+            });
+        }
+        Ending::TimedOut => {
+            return Err(RunError::Timeout {
+                timeout: config.timeout,
+                partial: live.partial(),
+            });
+        }
+        Ending::Stopped(stop) => stop,
+    };
+    match stop {
+        Stop::Final(output) => Ok(RunResult {
+            final_output: output,
+            run_id: Arc::clone(&live.ctx.run_id),
+            input: live.input,
+            new_items: live.new_items,
+            last_agent: Arc::clone(&live.agent.name),
+            usage: live.ctx.usage,
+            usage_by_agent: live.usage_by_agent,
+            raw_responses: live.raw_responses,
+            turns: live.ctx.turn,
+        }),
+        Stop::MaxTurns => {
+            let partial = live.into_partial();
+            match max_turns_handler.and_then(|handler| handler(&partial)) {
+                Some(fallback) => Ok(fallback_result(partial, fallback)),
+                None => Err(RunError::MaxTurnsExceeded {
+                    max_turns: config.max_turns,
+                    partial: Box::new(partial),
+                }),
+            }
+        }
+        Stop::Model(agent, source) => Err(RunError::Model {
+            agent,
+            source,
+            partial: live.partial(),
+        }),
+        Stop::OutputParse {
+            agent,
+            output_type,
+            output,
+            source,
+        } => Err(RunError::OutputParse {
+            agent,
+            output_type,
+            output,
+            source,
+            partial: live.partial(),
+        }),
+        Stop::Tool {
+            agent,
+            call_id,
+            failure,
+        } => Err(RunError::Tool {
+            agent,
+            call_id,
+            failure,
+            partial: live.partial(),
+        }),
+        Stop::Interrupted {
+            pending_turn,
+            pending,
+        } => {
+            let decisions = std::mem::take(&mut live.decisions);
+            let always = std::mem::take(&mut live.always);
+            Err(RunError::ApprovalRequired {
+                state: Box::new(RunState {
+                    schema_version: RUN_STATE_SCHEMA_VERSION,
+                    run: live.into_partial(),
+                    pending_turn,
+                    pending,
+                    decisions,
+                    always,
+                }),
+            })
+        }
+        Stop::InputTripwire { guardrail, output } => Err(RunError::InputGuardrailTripwire {
+            guardrail,
+            output,
+            partial: live.partial(),
+        }),
+        Stop::OutputTripwire { guardrail, output } => Err(RunError::OutputGuardrailTripwire {
+            guardrail,
+            output,
+            partial: live.partial(),
+        }),
+        Stop::ToolTripwire {
+            guardrail,
+            call_id,
+            info,
+        } => Err(RunError::ToolGuardrailTripwire {
+            guardrail,
+            call_id,
+            info,
+            partial: live.partial(),
+        }),
+        Stop::Session(source) => Err(RunError::Session {
+            source,
+            partial: live.partial(),
+        }),
+        Stop::OutputType => Err(RunError::OutputType {
+            agent: live.agent.name.to_string(),
+            produced: live.agent.output.type_name,
+            partial: live.partial(),
+        }),
+    }
+}
+
+fn fallback_result<Out>(
+    mut partial: PartialRun,
+    fallback: MaxTurnsFallback<Out>,
+) -> RunResult<Out> {
+    if let Some(message) = fallback.message {
+        partial.new_items.push(RunItem {
+            agent: Arc::clone(&partial.last_agent),
+            item: Arc::new(Item::assistant(message)),
+        });
+    }
+    RunResult {
+        final_output: fallback.output,
+        run_id: partial.run_id,
+        input: partial.input,
+        new_items: partial.new_items,
+        last_agent: partial.last_agent,
+        usage: partial.usage,
+        usage_by_agent: partial.usage_by_agent,
+        raw_responses: partial.raw_responses,
+        turns: partial.turns,
+    }
+}

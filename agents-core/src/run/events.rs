@@ -1,0 +1,336 @@
+//! The event pipeline: everything observable a run does is emitted once, as
+//! one [`Event`], and fanned out here to every observer.
+//!
+//! Observers today: the lifecycle hooks (run-level first, then the current
+//! agent's), the `tracing` spans ([`trace`](super::trace)) and the events of
+//! a streamed run ([`RunEvent`]). A new observer is one more arm in
+//! [`Observers::emit`]; the turn loop does not change.
+//!
+//! An event that opens an operation (a model call, a tool call, a
+//! guardrail) returns a [`Scope`]: the observers' handle on that operation.
+//! The step instruments the operation's future with it and hands it back in
+//! the matching ending event.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tracing::Span;
+use tracing::instrument::{Instrument, Instrumented};
+
+use super::stream::{EventSender, RunEvent};
+use super::trace::{self, Spans};
+use crate::agent::AgentCore;
+use crate::context::RunContext;
+use crate::hooks::{DynRunHooks, ToolStartDecision};
+use crate::item::{ToolCall, ToolOutput};
+use crate::model::{ModelRequest, ModelResponse, ModelStreamEvent};
+use crate::usage::Usage;
+
+/// Something a run did, emitted once by the step that did it. The agent it
+/// concerns is passed beside it to [`Observers::emit`].
+pub(super) enum Event<'a> {
+    /// The run starts (or resumes); opens the run's scope.
+    RunStarted {
+        starting_agent: &'a str,
+        run_id: &'a str,
+    },
+    /// An agent starts: at the start of the run and after each handoff.
+    AgentStarted,
+    /// A turn starts (the turn counter already advanced).
+    TurnStarted { turn: u32 },
+    /// A model call is about to be made; opens its scope.
+    ModelCallStarted { request: &'a ModelRequest },
+    /// The model call failed; `kind` is the trace's `error.type`.
+    ModelCallFailed {
+        scope: &'a Scope,
+        kind: &'static str,
+    },
+    /// The model answered; `usage` counts at least one request.
+    ModelCallEnded {
+        scope: &'a Scope,
+        response: &'a ModelResponse,
+        usage: Usage,
+    },
+    /// A tool call goes through its decisions and runs; opens its scope.
+    ToolStarted { call: &'a ToolCall },
+    /// A tool call has its output (or error output).
+    ToolEnded {
+        scope: &'a Scope,
+        call: &'a ToolCall,
+        output: &'a ToolOutput,
+    },
+    /// A guardrail starts checking; opens its scope, inside `parent`'s (a
+    /// tool call's) or else the turn's.
+    GuardrailStarted {
+        parent: Option<&'a Scope>,
+        name: &'a str,
+        kind: &'static str,
+    },
+    /// A guardrail decided.
+    GuardrailEnded { scope: &'a Scope, triggered: bool },
+    /// The conversation is handed to `to`.
+    Handoff { to: &'a Arc<str> },
+    /// The agent produced the final output (as the model wrote it).
+    AgentEnded { output: &'a str },
+    /// The run ended, successfully or not.
+    RunEnded { turns: u32, usage: Usage },
+}
+
+/// The observers' handle on an operation in flight (today: its span).
+#[derive(Debug, Clone)]
+pub(super) struct Scope(Span);
+
+impl Scope {
+    fn none() -> Self {
+        Scope(Span::none())
+    }
+
+    /// `future`, run inside this scope.
+    pub(super) fn instrument<F: Future>(&self, future: F) -> Instrumented<F> {
+        future.instrument(self.0.clone())
+    }
+}
+
+/// The fan-out of one run's events.
+pub(super) struct Observers<Ctx> {
+    /// Run-level hooks; the current agent's are called after them.
+    hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
+    /// Where a streamed run's events go.
+    stream: Option<EventSender>,
+    /// Whether spans record inputs and outputs.
+    sensitive: bool,
+    /// The open spans. Locked only for synchronous updates, never across an
+    /// `.await`; concurrent tool calls are its only contenders.
+    spans: Mutex<Spans>,
+}
+
+impl<Ctx> Observers<Ctx> {
+    pub(super) fn new(
+        hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
+        stream: Option<EventSender>,
+        sensitive: bool,
+    ) -> Self {
+        Observers {
+            hooks,
+            stream,
+            sensitive,
+            spans: Mutex::new(Spans::new(Span::none())),
+        }
+    }
+
+    fn hooks<'a>(
+        &'a self,
+        agent: &'a AgentCore<Ctx>,
+    ) -> impl Iterator<Item = &'a dyn DynRunHooks<Ctx>> {
+        self.hooks
+            .iter()
+            .chain(agent.hooks.iter())
+            .map(|hook| &**hook)
+    }
+
+    fn send(&self, event: RunEvent) {
+        if let Some(stream) = &self.stream {
+            // A dropped receiver means nobody listens any more: not an error.
+            let _ = stream.send(event);
+        }
+    }
+
+    fn spans(&self) -> std::sync::MutexGuard<'_, Spans> {
+        self.spans.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Delivers `event` (about `agent`, seen through `ctx`) to every
+    /// observer, in a fixed order: spans, then stream events, then hooks.
+    pub(super) async fn emit(
+        &self,
+        ctx: &RunContext<Ctx>,
+        agent: &AgentCore<Ctx>,
+        event: Event<'_>,
+    ) -> Scope {
+        let sensitive = self.sensitive;
+        match event {
+            Event::RunStarted {
+                starting_agent,
+                run_id,
+            } => {
+                let span = trace::run(starting_agent, run_id);
+                *self.spans() = Spans::new(span.clone());
+                return Scope(span);
+            }
+            Event::AgentStarted => {
+                for hook in self.hooks(agent) {
+                    hook.agent_start(ctx, &agent.name).await;
+                }
+            }
+            Event::TurnStarted { turn } => {
+                {
+                    let mut spans = self.spans();
+                    if spans.agent_name.as_deref() != Some(&*agent.name) {
+                        spans.agent = trace::agent(&spans.run, &agent.name);
+                        spans.agent_name = Some(Arc::clone(&agent.name));
+                    }
+                    spans.turn = trace::turn(&spans.agent, turn);
+                }
+                self.send(RunEvent::TurnStarted {
+                    agent: Arc::clone(&agent.name),
+                    turn,
+                });
+            }
+            Event::ModelCallStarted { request } => {
+                for hook in self.hooks(agent) {
+                    hook.model_start(ctx, &agent.name, request).await;
+                }
+                let turn = self.spans().turn.clone();
+                return Scope(trace::model_call(&turn, request, sensitive));
+            }
+            Event::ModelCallFailed { scope, kind } => trace::record_error(&scope.0, kind),
+            Event::ModelCallEnded {
+                scope,
+                response,
+                usage,
+            } => {
+                trace::record_model_end(&scope.0, response, sensitive);
+                for hook in self.hooks(agent) {
+                    hook.model_end(ctx, &agent.name, response).await;
+                }
+                self.send(RunEvent::Usage {
+                    agent: Arc::clone(&agent.name),
+                    usage,
+                });
+            }
+            Event::ToolStarted { call } => {
+                let turn = self.spans().turn.clone();
+                return Scope(trace::tool(&turn, call, sensitive));
+            }
+            Event::ToolEnded {
+                scope,
+                call,
+                output,
+            } => {
+                trace::record_tool_end(&scope.0, output, sensitive);
+                for hook in self.hooks(agent) {
+                    hook.tool_end(ctx, &agent.name, call, output).await;
+                }
+                self.send(RunEvent::ToolOutput {
+                    agent: Arc::clone(&agent.name),
+                    output: output.clone(),
+                });
+            }
+            Event::GuardrailStarted { parent, name, kind } => {
+                let parent = match parent {
+                    Some(scope) => scope.0.clone(),
+                    None => self.spans().turn.clone(),
+                };
+                return Scope(trace::guardrail(&parent, name, kind));
+            }
+            Event::GuardrailEnded { scope, triggered } => {
+                trace::record_guardrail(&scope.0, triggered);
+            }
+            Event::Handoff { to } => {
+                let turn = self.spans().turn.clone();
+                drop(trace::handoff(&turn, &agent.name, to));
+                self.send(RunEvent::HandoffRequested {
+                    from: Arc::clone(&agent.name),
+                    to: Arc::clone(to),
+                });
+                self.send(RunEvent::AgentSwitched {
+                    from: Arc::clone(&agent.name),
+                    to: Arc::clone(to),
+                });
+                for hook in self.hooks(agent) {
+                    hook.handoff(ctx, &agent.name, to).await;
+                }
+            }
+            Event::AgentEnded { output } => {
+                for hook in self.hooks(agent) {
+                    hook.agent_end(ctx, &agent.name, output).await;
+                }
+            }
+            Event::RunEnded { turns, usage } => {
+                trace::record_run_end(&self.spans().run, usage, turns);
+                self.send(RunEvent::RunFinished {
+                    last_agent: Arc::clone(&agent.name),
+                    turns,
+                    usage,
+                });
+            }
+        }
+        Scope::none()
+    }
+
+    /// The one decision the hooks make: whether a tool call may run. The
+    /// first hook that denies it wins (run-level hooks first).
+    pub(super) async fn tool_start(
+        &self,
+        ctx: &RunContext<Ctx>,
+        agent: &AgentCore<Ctx>,
+        call: &ToolCall,
+    ) -> Option<String> {
+        for hook in self.hooks(agent) {
+            if let ToolStartDecision::Deny(message) = hook.tool_start(ctx, &agent.name, call).await
+            {
+                return Some(message);
+            }
+        }
+        None
+    }
+
+    /// Where a streamed model call of `agent` reports its deltas.
+    pub(super) fn deltas<'a>(&'a self, agent: &'a Arc<str>) -> Option<DeltaSink<'a>> {
+        self.stream.as_ref().map(|sender| DeltaSink {
+            sender,
+            agent,
+            call_ids: Vec::new(),
+        })
+    }
+}
+
+/// Turns a streamed model call's events into [`RunEvent`]s for the run's
+/// stream (deltas have no other observer). Part of a [`ModelCall`](super::ModelCall); an effect
+/// implementation that streams feeds it every event it receives.
+#[derive(Debug)]
+pub struct DeltaSink<'a> {
+    sender: &'a EventSender,
+    agent: &'a Arc<str>,
+    /// Tool call ids by the index the stream gives them.
+    call_ids: Vec<(usize, String)>,
+}
+
+impl DeltaSink<'_> {
+    /// Reports one model stream event (text and tool-call deltas are
+    /// forwarded; the others are the assembler's business).
+    pub fn push(&mut self, event: &ModelStreamEvent) {
+        let agent = self.agent;
+        let run_event = match event {
+            ModelStreamEvent::TextDelta(delta) => Some(RunEvent::TextDelta {
+                agent: Arc::clone(agent),
+                delta: delta.clone(),
+            }),
+            ModelStreamEvent::ToolCallStarted {
+                index,
+                call_id,
+                name,
+            } => {
+                self.call_ids.push((*index, call_id.clone()));
+                Some(RunEvent::ToolCallStarted {
+                    agent: Arc::clone(agent),
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                })
+            }
+            ModelStreamEvent::ToolCallArgumentsDelta { index, delta } => self
+                .call_ids
+                .iter()
+                .rev()
+                .find(|(i, _)| i == index)
+                .map(|(_, call_id)| RunEvent::ToolCallArgumentsDelta {
+                    agent: Arc::clone(agent),
+                    call_id: call_id.clone(),
+                    delta: delta.clone(),
+                }),
+            _ => None,
+        };
+        if let Some(run_event) = run_event {
+            let _ = self.sender.send(run_event);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! A run from start to end: set up, run the turn loop against the deadline
+//! and the cancellation token, conclude.
+
+use std::sync::Arc;
+
+use super::Run;
+use super::checkpoint::{checkpoint, open_session};
+use super::effects::{Effects, InProcess};
+use super::ending::{Ending, Stop, conclude};
+use super::error::RunError;
+use super::events::{Event, Observers};
+use super::live::LiveRun;
+use super::result::RunResult;
+use super::setup::Start;
+use super::start::resume;
+use super::turn_loop::{Env, run_loop};
+use crate::context::{RunContext, Runtime};
+use crate::item::Item;
+
+/// Executes `run`, nested `depth` levels deep (0 for a run a runner
+/// started).
+pub(super) async fn execute<Ctx, Out>(
+    run: Run<Ctx, Out>,
+    depth: u32,
+) -> Result<RunResult<Out>, RunError>
+where
+    Ctx: Send + Sync + 'static,
+    Out: Send + 'static,
+{
+    let Run {
+        model,
+        agent,
+        context,
+        start,
+        config,
+        cancellation,
+        mut extras,
+    } = run;
+    let effects: Arc<dyn Effects<Ctx>> =
+        extras.effects.take().unwrap_or_else(|| Arc::new(InProcess));
+    let deadline = effects.sleep(config.timeout);
+    let events = Observers::new(
+        std::mem::take(&mut extras.hooks),
+        extras.events.take(),
+        config.trace_sensitive_data,
+    );
+    let max_turns_handler = extras.max_turns_handler.take();
+    let starting = agent.core;
+    let ctx = RunContext {
+        context,
+        run_id: config.run_id.clone().unwrap_or_else(|| effects.run_id()),
+        metadata: Arc::clone(&config.metadata),
+        usage: Default::default(),
+        agent: Arc::clone(&starting.name),
+        turn: 0,
+        runtime: Some(Runtime {
+            model: Arc::clone(&model),
+            config: config.clone(),
+            depth,
+        }),
+    };
+    let env = Env {
+        model: &*model,
+        config: &config,
+        extras: &extras,
+        events: &events,
+        effects: &*effects,
+    };
+    let (mut live, pending_turn, resumed) = match start {
+        Start::Input(input) => match &extras.session {
+            Some(session) => {
+                let mut live = LiveRun::start(ctx, starting, input.clone());
+                if let Err(source) = open_session(&mut live, &env, &**session, input).await {
+                    let partial = live.partial();
+                    return Err(RunError::Session { source, partial });
+                }
+                (live, Vec::new(), false)
+            }
+            None => (LiveRun::start(ctx, starting, input), Vec::new(), false),
+        },
+        Start::Resume(state) => {
+            let (live, pending_turn) = resume(starting, ctx, *state)?;
+            (live, pending_turn, true)
+        }
+    };
+
+    let started = Event::RunStarted {
+        starting_agent: &live.starting_agent,
+        run_id: &live.ctx.run_id,
+    };
+    let run_scope = events.emit(&live.ctx, &live.agent, started).await;
+    let ending = {
+        let turns = run_scope.instrument(run_and_save(&mut live, &env, pending_turn, resumed));
+        let cancelled = async {
+            match &cancellation {
+                Some(token) => token.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = cancelled => Ending::Cancelled,
+            stop = turns => Ending::Stopped(stop),
+            () = deadline => Ending::TimedOut,
+        }
+    };
+    let ended = Event::RunEnded {
+        turns: live.ctx.turn,
+        usage: live.ctx.usage,
+    };
+    events.emit(&live.ctx, &live.agent, ended).await;
+    conclude(live, ending, &config, max_turns_handler)
+}
+
+/// The turn loop, then the last turn stored in the session (an output a
+/// guardrail withheld stays out of it).
+async fn run_and_save<Ctx: Send + Sync, Out: Send + 'static>(
+    live: &mut LiveRun<Ctx>,
+    env: &Env<'_, Ctx, Out>,
+    pending_turn: Vec<Arc<Item>>,
+    resumed: bool,
+) -> Stop<Out> {
+    let stop = run_loop(live, env, pending_turn, resumed).await;
+    let exclude = match &stop {
+        Stop::OutputTripwire { .. } => live
+            .new_items
+            .iter()
+            .rev()
+            .find(|i| matches!(*i.item, Item::AssistantMessage { .. }))
+            .map(|i| Arc::clone(&i.item)),
+        _ => None,
+    };
+    match checkpoint(live, env, exclude.as_ref()).await {
+        Ok(()) => stop,
+        Err(error) => Stop::Session(error),
+    }
+}

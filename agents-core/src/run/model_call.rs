@@ -1,0 +1,161 @@
+//! The model call of a turn: through the effect seam, under its time limit,
+//! beside the input guardrails on the first turn; then its items recorded.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::future::join_all;
+
+use super::effects::ModelCall;
+use super::ending::Stop;
+use super::events::Event;
+use super::live::LiveRun;
+use super::turn_loop::Env;
+use crate::guardrail::{GuardrailMode, InputGuardrail};
+use crate::item::Item;
+use crate::model::{ModelError, ModelRequest, ModelResponse};
+
+/// Calls the model for the current agent and accounts its usage. On the
+/// first turn the input guardrails run too: blocking ones before the call,
+/// parallel ones beside it.
+pub(super) async fn call_model<Ctx: Send + Sync, Out>(
+    live: &mut LiveRun<Ctx>,
+    env: &Env<'_, Ctx, Out>,
+    request: ModelRequest,
+    first_turn: bool,
+) -> Result<ModelResponse, Stop<Out>> {
+    let agent = Arc::clone(&live.agent);
+    let scope = env
+        .events
+        .emit(
+            &live.ctx,
+            &agent,
+            Event::ModelCallStarted { request: &request },
+        )
+        .await;
+    let call = ModelCall {
+        model: env.model,
+        request,
+        timeout: env.config.model_call_timeout,
+        deltas: env.events.deltas(&agent.name),
+    };
+    // Lazy: the model is not called before the blocking input guardrails
+    // have passed. Boxed: a parked run (waiting on its tools) then holds a
+    // pointer, not the model call's whole state, which keeps many
+    // concurrent runs small.
+    let response = Box::pin(scope.instrument(env.effects.model_call(call)));
+    let outcome = if first_turn {
+        let guardrails: Vec<&InputGuardrail<Ctx>> = env
+            .extras
+            .input_guardrails
+            .iter()
+            .chain(agent.input_guardrails.iter())
+            .collect();
+        with_input_guardrails(live, &guardrails, response).await?
+    } else {
+        response.await
+    };
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => {
+            let kind = match error {
+                ModelError::Timeout(_) => "timeout",
+                _ => "model_error",
+            };
+            let failed = Event::ModelCallFailed {
+                scope: &scope,
+                kind,
+            };
+            env.events.emit(&live.ctx, &agent, failed).await;
+            return Err(Stop::Model(agent.name.to_string(), error));
+        }
+    };
+    let mut usage = response.usage;
+    usage.requests = usage.requests.max(1);
+    live.ctx.usage += usage;
+    // Looked up by `&str` first: no allocation on the turns after an
+    // agent's first.
+    match live.usage_by_agent.get_mut(&*agent.name) {
+        Some(total) => *total += usage,
+        None => {
+            live.usage_by_agent.insert(agent.name.to_string(), usage);
+        }
+    }
+    let ended = Event::ModelCallEnded {
+        scope: &scope,
+        response: &response,
+        usage,
+    };
+    env.events.emit(&live.ctx, &agent, ended).await;
+    Ok(response)
+}
+
+/// Appends the model's items (a call to a handoff tool is recorded as a
+/// handoff call) and keeps the raw response; returns the turn's tool and
+/// handoff calls, in order.
+pub(super) fn record_response<Ctx>(
+    live: &mut LiveRun<Ctx>,
+    response: ModelResponse,
+) -> Vec<Arc<Item>> {
+    let agent = Arc::clone(&live.agent);
+    let mut calls = Vec::new();
+    for item in &response.output {
+        let item = match &**item {
+            Item::ToolCall(call) if agent.handoff(&call.name).is_some() => {
+                Arc::new(Item::HandoffCall(call.clone()))
+            }
+            _ => Arc::clone(item),
+        };
+        if matches!(*item, Item::ToolCall(_) | Item::HandoffCall(_)) {
+            calls.push(Arc::clone(&item));
+        }
+        live.push(item);
+    }
+    live.raw_responses.push(response);
+    calls
+}
+
+/// The first model call with the input guardrails: blocking ones before it
+/// (a trip means no call), parallel ones beside it (a trip discards the
+/// answer, or drops the call if it is still running).
+async fn with_input_guardrails<Ctx, Out, T>(
+    live: &LiveRun<Ctx>,
+    guardrails: &[&InputGuardrail<Ctx>],
+    call: impl Future<Output = T>,
+) -> Result<T, Stop<Out>> {
+    let check = |mode: GuardrailMode| {
+        let selected: Vec<&InputGuardrail<Ctx>> = guardrails
+            .iter()
+            .copied()
+            .filter(|g| g.mode == mode)
+            .collect();
+        async move {
+            let outputs =
+                join_all(selected.iter().map(|g| (g.check)(&live.ctx, &live.input))).await;
+            selected
+                .iter()
+                .zip(outputs)
+                .find(|(_, output)| output.tripwire_triggered)
+                .map(|(g, output)| Stop::InputTripwire {
+                    guardrail: g.name.to_string(),
+                    output,
+                })
+        }
+    };
+    if let Some(stop) = check(GuardrailMode::Blocking).await {
+        return Err(stop);
+    }
+    let parallel = check(GuardrailMode::Parallel);
+    tokio::pin!(parallel, call);
+    tokio::select! {
+        biased;
+        tripped = &mut parallel => match tripped {
+            Some(stop) => Err(stop),
+            None => Ok(call.await),
+        },
+        outcome = &mut call => match parallel.await {
+            Some(stop) => Err(stop),
+            None => Ok(outcome),
+        },
+    }
+}

@@ -1,0 +1,48 @@
+//! The start of a turn: its events, and the request for the model.
+
+use std::sync::Arc;
+
+use super::events::Event;
+use super::live::LiveRun;
+use super::turn_loop::Env;
+use crate::model::ModelRequest;
+
+/// Starts a turn: the agent's start (once per agent in a row), the turn
+/// counter, the turn's event.
+pub(super) async fn begin_turn<Ctx: Send + Sync, Out>(
+    live: &mut LiveRun<Ctx>,
+    env: &Env<'_, Ctx, Out>,
+) {
+    let agent = Arc::clone(&live.agent);
+    if live.started.as_deref() != Some(&*agent.name) {
+        live.started = Some(Arc::clone(&agent.name));
+        env.events
+            .emit(&live.ctx, &agent, Event::AgentStarted)
+            .await;
+    }
+    live.ctx.turn += 1;
+    let turn = live.ctx.turn;
+    env.events
+        .emit(&live.ctx, &agent, Event::TurnStarted { turn })
+        .await;
+}
+
+/// The current agent's request: its instructions (resolved now), the
+/// history, its tools and output schema, and its model settings merged
+/// over the run's and under this run's settings for that agent.
+pub(super) async fn build_request<Ctx: Send + Sync, Out>(
+    live: &LiveRun<Ctx>,
+    env: &Env<'_, Ctx, Out>,
+) -> ModelRequest {
+    let agent = &live.agent;
+    let settings = agent.model_settings.merge(&env.config.model_settings);
+    ModelRequest {
+        agent: Arc::clone(&agent.name),
+        model: agent.model.clone(),
+        instructions: agent.instructions.resolve(&live.ctx).await,
+        input: live.history.clone(),
+        tools: Arc::clone(&agent.tool_definitions),
+        output_schema: agent.output.schema.clone(),
+        settings: env.extras.settings_for(&agent.name, settings),
+    }
+}

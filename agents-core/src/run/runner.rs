@@ -1,0 +1,157 @@
+//! The [`Runner`]: a model and a configuration, shared by many runs.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use super::builder::Run;
+use super::input::RunInput;
+use super::setup::{RunExtras, Start};
+use super::state::RunState;
+use super::stream::RunStream;
+use crate::agent::AsAgent;
+use crate::context::RunConfig;
+use crate::model::Model;
+
+/// Drives agents: calls the model, runs tools, follows handoffs.
+///
+/// `Clone + Send + Sync`: one runner serves any number of concurrent runs,
+/// each owning its own state. `Ctx` is the run context type, usually
+/// inferred from the first [`run`](Runner::run).
+///
+/// ```
+/// use agents_core::prelude::*;
+/// use agents_testing::{MockModel, Step};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let model = MockModel::script([Step::text("Hello!")]);
+/// let agent: Agent<()> = Agent::builder("Greeter").instructions("Greet the user.").build()?;
+/// let runner = Runner::new(model.clone()).with_config(RunConfig::new().max_turns(3));
+///
+/// let result = runner.run(&agent, (), "hi").await?;
+/// assert_eq!(result.final_output, "Hello!");
+/// model.assert_complete();
+/// # Ok(()) }
+/// ```
+pub struct Runner<Ctx> {
+    model: Arc<dyn Model>,
+    config: RunConfig,
+    _ctx: PhantomData<fn(Ctx) -> Ctx>,
+}
+
+impl<Ctx> Clone for Runner<Ctx> {
+    fn clone(&self) -> Self {
+        Runner {
+            model: Arc::clone(&self.model),
+            config: self.config.clone(),
+            _ctx: PhantomData,
+        }
+    }
+}
+
+impl<Ctx> fmt::Debug for Runner<Ctx> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
+    /// A runner calling `model`, with the default [`RunConfig`].
+    pub fn new(model: impl Model + 'static) -> Self {
+        Self::from_shared(Arc::new(model))
+    }
+
+    /// A runner calling an already shared model.
+    pub fn from_shared(model: Arc<dyn Model>) -> Self {
+        Runner {
+            model,
+            config: RunConfig::default(),
+            _ctx: PhantomData,
+        }
+    }
+
+    /// Replaces the configuration every run starts from.
+    pub fn with_config(mut self, config: RunConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The configuration every run starts from.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Arc<dyn Model> {
+        &self.model
+    }
+
+    /// Starts describing a run of `agent` with `context` and `input` (a
+    /// `&str`, a `String`, or items such as a previous result's
+    /// [`to_input_list`](RunResult::to_input_list)).
+    ///
+    /// Await the returned [`Run`] to execute it; its setters override this
+    /// runner's configuration for this run only.
+    pub fn run<A>(&self, agent: &A, context: Ctx, input: impl Into<RunInput>) -> Run<Ctx, A::Output>
+    where
+        A: AsAgent<Ctx> + ?Sized,
+        A::Output: Send + 'static,
+    {
+        Run {
+            model: Arc::clone(&self.model),
+            agent: agent.as_agent(),
+            context: Arc::new(context),
+            start: Start::Input(input.into().into_items()),
+            config: self.config.clone(),
+            cancellation: None,
+            extras: RunExtras::default(),
+        }
+    }
+
+    /// Starts `agent` on `input` as a stream of [`RunEvent`](super::RunEvent)s; shorthand for
+    /// `self.run(agent, context, input).stream()`.
+    pub fn run_streamed<A>(
+        &self,
+        agent: &A,
+        context: Ctx,
+        input: impl Into<RunInput>,
+    ) -> RunStream<A::Output>
+    where
+        A: AsAgent<Ctx> + ?Sized,
+        A::Output: Send + 'static,
+    {
+        self.run(agent, context, input).stream()
+    }
+
+    /// Resumes a stopped run from its [`RunState`]: a run paused for
+    /// approvals (decide each pending call on the state first), or one that
+    /// hit a limit (raise it on the returned [`Run`]). `agent` is the agent
+    /// the run *started* with; the current agent is found again through the
+    /// recorded handoffs.
+    ///
+    /// The paused turn's tool calls run once each (approved ones execute,
+    /// rejected ones send their message to the model), then the run goes on.
+    ///
+    /// # Errors
+    /// Awaiting yields [`RunError::InvalidState`] for a state from a newer
+    /// release or another agent graph, and any other [`RunError`] as a run
+    /// would, including [`RunError::ApprovalRequired`] again for calls still
+    /// undecided.
+    pub fn resume<A>(&self, agent: &A, context: Ctx, state: RunState) -> Run<Ctx, A::Output>
+    where
+        A: AsAgent<Ctx> + ?Sized,
+        A::Output: Send + 'static,
+    {
+        Run {
+            model: Arc::clone(&self.model),
+            agent: agent.as_agent(),
+            context: Arc::new(context),
+            start: Start::Resume(Box::new(state)),
+            config: self.config.clone(),
+            cancellation: None,
+            extras: RunExtras::default(),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! What a run is started with beside its agent, context and configuration.
+
+use std::sync::Arc;
+
+use super::effects::Effects;
+use super::ending::MaxTurnsHandler;
+use super::state::RunState;
+use super::stream::EventSender;
+use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
+use crate::hooks::DynRunHooks;
+use crate::item::Item;
+use crate::model::ModelSettings;
+use crate::session::Session;
+
+/// What a run has beside its agent: run-level hooks and guardrails, its
+/// session, its stream and its effects.
+pub(crate) struct RunExtras<Ctx, Out> {
+    pub(crate) hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
+    pub(crate) input_guardrails: Vec<InputGuardrail<Ctx>>,
+    pub(crate) output_guardrails: Vec<OutputGuardrail<Ctx, Out>>,
+    pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,
+    pub(crate) max_turns_handler: Option<MaxTurnsHandler<Out>>,
+    pub(crate) session: Option<Arc<dyn Session>>,
+    pub(crate) session_limit: Option<usize>,
+    /// Where a streamed run reports its events.
+    pub(crate) events: Option<EventSender>,
+    /// Model settings for one agent in this run, by agent name.
+    pub(crate) agent_settings: Vec<(String, ModelSettings)>,
+    /// The effect seam; `None` is [`InProcess`](super::InProcess).
+    pub(crate) effects: Option<Arc<dyn Effects<Ctx>>>,
+}
+
+impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
+    fn default() -> Self {
+        RunExtras {
+            hooks: Vec::new(),
+            input_guardrails: Vec::new(),
+            output_guardrails: Vec::new(),
+            tool_guardrails: Vec::new(),
+            max_turns_handler: None,
+            session: None,
+            session_limit: None,
+            events: None,
+            agent_settings: Vec::new(),
+            effects: None,
+        }
+    }
+}
+
+impl<Ctx, Out> RunExtras<Ctx, Out> {
+    /// The settings this run gives `agent`, over `base`.
+    pub(super) fn settings_for(&self, agent: &str, base: ModelSettings) -> ModelSettings {
+        match self.agent_settings.iter().find(|(name, _)| name == agent) {
+            Some((_, overrides)) => base.merge(overrides),
+            None => base,
+        }
+    }
+}
+
+/// Where a run starts.
+pub(crate) enum Start {
+    Input(Vec<Arc<Item>>),
+    Resume(Box<RunState>),
+}

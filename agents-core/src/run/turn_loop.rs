@@ -1,0 +1,119 @@
+//! The turn loop. One turn is one model call:
+//!
+//! build the request → call the model → record its items → decide the
+//! [`NextStep`] (running the turn's tool calls on the way) → act on it.
+//!
+//! Each step is a function in a file of its own: [`request`](super::request),
+//! [`model_call`](super::model_call), [`calls`](super::calls),
+//! [`handoff`](super::handoff), [`finalize`](super::finalize),
+//! [`checkpoint`](super::checkpoint). The steps report what they do to the
+//! event pipeline ([`events`](super::events)) and reach the world only
+//! through the effect seam ([`effects`](super::effects)).
+
+use std::sync::Arc;
+
+use super::calls::run_calls;
+use super::checkpoint::checkpoint;
+use super::effects::Effects;
+use super::ending::Stop;
+use super::events::Observers;
+use super::finalize::finalize;
+use super::handoff::take_handoff;
+use super::live::LiveRun;
+use super::model_call::{call_model, record_response};
+use super::request::{begin_turn, build_request};
+use super::setup::RunExtras;
+use super::state::PendingApproval;
+use crate::context::RunConfig;
+use crate::item::Item;
+use crate::model::Model;
+
+/// What a run reads while its loop runs.
+pub(super) struct Env<'a, Ctx, Out> {
+    pub(super) model: &'a dyn Model,
+    pub(super) config: &'a RunConfig,
+    pub(super) extras: &'a RunExtras<Ctx, Out>,
+    pub(super) events: &'a Observers<Ctx>,
+    pub(super) effects: &'a dyn Effects<Ctx>,
+}
+
+/// What the loop does after a turn (the OpenAI Agents SDK's `NextStep`).
+pub(super) enum NextStep<Out> {
+    /// Call the model again: tools ran, or the answer had nothing to act on.
+    RunAgain,
+    /// Hand the conversation over through this handoff tool, then run again.
+    Handoff(String),
+    /// This text is the final output, to parse and check.
+    FinalOutput(String),
+    /// Calls wait for a person's decision: pause with this turn.
+    NeedsApproval {
+        pending_turn: Vec<Arc<Item>>,
+        pending: Vec<PendingApproval>,
+    },
+    /// The run ends here for this reason.
+    Stop(Stop<Out>),
+}
+
+/// Runs turns until one ends the run. `pending_turn` holds the calls of a
+/// turn paused for approval (empty for a fresh run); `resumed` says the
+/// input guardrails already ran.
+pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
+    live: &mut LiveRun<Ctx>,
+    env: &Env<'_, Ctx, Out>,
+    pending_turn: Vec<Arc<Item>>,
+    resumed: bool,
+) -> Stop<Out> {
+    let mut next = if pending_turn.is_empty() {
+        NextStep::RunAgain
+    } else {
+        run_calls(live, env, &pending_turn).await
+    };
+    let mut first_turn = !resumed;
+    loop {
+        match next {
+            NextStep::RunAgain => {}
+            NextStep::Handoff(tool_name) => take_handoff(live, env, &tool_name).await,
+            NextStep::FinalOutput(text) => return finalize(live, env, &text).await,
+            NextStep::NeedsApproval {
+                pending_turn,
+                pending,
+            } => {
+                return Stop::Interrupted {
+                    pending_turn,
+                    pending,
+                };
+            }
+            NextStep::Stop(stop) => return stop,
+        }
+        // The previous turn is complete: store it before the next starts.
+        if let Err(error) = checkpoint(live, env, None).await {
+            return Stop::Session(error);
+        }
+        if live.ctx.turn >= env.config.max_turns {
+            return Stop::MaxTurns;
+        }
+        begin_turn(live, env).await;
+        let request = build_request(live, env).await;
+        let response = match call_model(live, env, request, first_turn).await {
+            Ok(response) => response,
+            Err(stop) => return stop,
+        };
+        first_turn = false;
+        next = match record_response(live, response) {
+            calls if calls.is_empty() => answer(live),
+            calls => run_calls(live, env, &calls).await,
+        };
+    }
+}
+
+/// A response without tool calls: its last message is the final output;
+/// with no message (e.g. only reasoning) the model is asked again.
+fn answer<Ctx, Out>(live: &LiveRun<Ctx>) -> NextStep<Out> {
+    let last_message = live.raw_responses.last().and_then(|response| {
+        response.output.iter().rev().find_map(|item| match &**item {
+            Item::AssistantMessage { content } => Some(content.clone()),
+            _ => None,
+        })
+    });
+    last_message.map_or(NextStep::RunAgain, NextStep::FinalOutput)
+}
