@@ -50,22 +50,44 @@
 //!
 //! ## Map of the crate
 //!
-//! - [`item`]: conversation items ([`Item`]), shared by `Arc`.
-//! - [`model`]: the [`Model`] trait, requests, responses, streaming events,
-//!   [`ModelSettings`].
-//! - [`tool`](mod@tool): the [`Tool`] trait and [`FunctionTool`]; the
-//!   [`#[tool]`](macro@tool) macro writes `Tool` impls for plain functions.
-//! - [`agent`](mod@agent): [`Agent`], its builder, [`Handoff`]s; the
-//!   [`#[agent]`](macro@agent) and [`#[derive(Handoffs)]`](derive@Handoffs) macros.
-//! - [`run`]: [`Runner`], [`RunConfig`], [`RunContext`], [`RunResult`],
-//!   [`RunError`]; streamed runs ([`run::RunStream`]), resumable
-//!   [`run::RunState`].
-//! - [`guardrail`]: input, output and tool guardrails.
-//! - [`hooks`]: lifecycle hooks.
-//! - [`session`]: conversation history across runs (memory, SQLite),
-//!   compaction.
-//! - `openai` (feature `openai`): OpenAI and OpenAI-compatible models.
-//! - [`schema`]: JSON schemas from Rust types, OpenAI's strict mode.
+//! Layers, bottom to top; a module names only modules of the layers below
+//! it (a unit test, `layers_test.rs`, keeps this true):
+//!
+//! | layer | modules | what lives there |
+//! |---|---|---|
+//! | 0 | [`item`], [`usage`], [`schema`] | conversation items ([`Item`], shared by `Arc`), token usage, JSON schemas from Rust types and OpenAI's strict mode |
+//! | 1 | [`model`] | the [`Model`] trait, requests with their [`ToolDefinition`]s, responses, streaming events, [`ModelSettings`] |
+//! | 2 | `openai` (feature `openai`) | OpenAI and OpenAI-compatible models, beside `model` |
+//! | 3 | [`context`] | [`RunContext`] (what tools, instructions, guardrails and hooks see of a run) and [`RunConfig`] |
+//! | 4 | [`tool`](mod@tool), [`guardrail`], [`hooks`], [`session`] | what an agent is made of and what watches it: the [`Tool`] trait and [`FunctionTool`] (the [`#[tool]`](macro@tool) macro writes `Tool` impls), input/output/tool guardrails, lifecycle hooks, conversation history (memory, SQLite) |
+//! | 5 | [`agent`](mod@agent) | [`Agent`], its builder, [`Handoff`]s, agent graphs; the [`#[agent]`](macro@agent) and [`#[derive(Handoffs)]`](derive@Handoffs) macros |
+//! | 6 | [`run`] | [`Runner`], [`Run`], [`RunResult`], [`RunError`], streamed runs, resumable [`run::RunState`], the effect seam |
+//!
+//! The one place a lower layer needs a higher one, an agent used as a tool
+//! starting a nested run, is closed by where the code sits: [`AgentTool`]
+//! (layer 5) holds only data, and its `Tool` implementation is in the run
+//! layer.
+//!
+//! ## How a run works
+//!
+//! The turn loop (`run/turn_loop.rs`) reads in one screen: build the request
+//! → call the model → record its items → decide the next step (final
+//! output, run again, handoff, needs approval, stop) → act on it. Each step
+//! is a function in its own file under `run/`, and every way a run ends is
+//! turned into a [`RunResult`] or [`RunError`] in one place.
+//!
+//! Everything observable a step does (agent started, turn started, model
+//! call started and ended, tool started and ended, guardrail result,
+//! handoff, run ended) is emitted once, as one internal event, and fanned
+//! out to the hooks, the `tracing` spans and a streamed run's
+//! [`run::RunEvent`]s. A new observer subscribes there; the loop does not
+//! change.
+//!
+//! The loop touches the world only through [`run::Effects`]: model calls,
+//! tool calls, the wall-clock timer, run ids, session reads and writes.
+//! Given the same effect results it produces the same run, so an
+//! implementation can journal each model and tool call (a durable engine)
+//! or replay them (a test); [`run::InProcess`] is the default.
 //!
 //! Features: `macros`, `openai` and `sqlite`, all on by default.
 

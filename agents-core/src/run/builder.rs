@@ -23,7 +23,7 @@ use crate::session::Session;
 
 /// One run, ready to execute: `.await` it.
 ///
-/// Created by [`Runner::run`]. The setters override the runner's
+/// Created by [`Runner::run`](super::Runner::run). The setters override the runner's
 /// configuration for this run. The future is `Send + 'static`, so it can be
 /// spawned.
 ///
@@ -193,7 +193,7 @@ where
     Ctx: Send + Sync + 'static,
     Out: Send + 'static,
 {
-    /// Runs as a stream of [`RunEvent`]s: the model is called in streaming
+    /// Runs as a stream of [`RunEvent`](super::RunEvent)s: the model is called in streaming
     /// mode and every delta, tool output, handoff and usage is reported as
     /// it happens. [`RunStream::result`] gives the same [`RunResult`] as
     /// awaiting the run.

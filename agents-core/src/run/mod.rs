@@ -3,7 +3,7 @@
 //!
 //! # How a run is built
 //!
-//! A run is a loop of turns ([`turn_loop`]); one turn is one model call.
+//! A run is a loop of turns (`turn_loop.rs`); one turn is one model call.
 //! Inside a turn the order is fixed: build the request → call the model →
 //! record its items → resolve a handoff (the first handoff call wins, later
 //! ones get an error output) → run the tool calls concurrently, recording

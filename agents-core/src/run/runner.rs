@@ -90,9 +90,9 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
 
     /// Starts describing a run of `agent` with `context` and `input` (a
     /// `&str`, a `String`, or items such as a previous result's
-    /// [`to_input_list`](RunResult::to_input_list)).
+    /// [`to_input_list`](super::RunResult::to_input_list)).
     ///
-    /// Await the returned [`Run`] to execute it; its setters override this
+    /// Await the returned [`Run`](super::Run) to execute it; its setters override this
     /// runner's configuration for this run only.
     pub fn run<A>(&self, agent: &A, context: Ctx, input: impl Into<RunInput>) -> Run<Ctx, A::Output>
     where
@@ -127,7 +127,7 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
 
     /// Resumes a stopped run from its [`RunState`]: a run paused for
     /// approvals (decide each pending call on the state first), or one that
-    /// hit a limit (raise it on the returned [`Run`]). `agent` is the agent
+    /// hit a limit (raise it on the returned [`Run`](super::Run)). `agent` is the agent
     /// the run *started* with; the current agent is found again through the
     /// recorded handoffs.
     ///
@@ -135,9 +135,9 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
     /// rejected ones send their message to the model), then the run goes on.
     ///
     /// # Errors
-    /// Awaiting yields [`RunError::InvalidState`] for a state from a newer
-    /// release or another agent graph, and any other [`RunError`] as a run
-    /// would, including [`RunError::ApprovalRequired`] again for calls still
+    /// Awaiting yields [`RunError::InvalidState`](super::RunError::InvalidState) for a state from a newer
+    /// release or another agent graph, and any other [`RunError`](super::RunError) as a run
+    /// would, including [`RunError::ApprovalRequired`](super::RunError::ApprovalRequired) again for calls still
     /// undecided.
     pub fn resume<A>(&self, agent: &A, context: Ctx, state: RunState) -> Run<Ctx, A::Output>
     where
