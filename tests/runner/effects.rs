@@ -49,13 +49,16 @@ fn triage() -> Agent<Arc<Shop>> {
 
 /// Every effect result, in the order the loop asked for it (tool results
 /// by call id: a turn's tools run concurrently).
+/// One session write: the items and the agent holding the conversation.
+type Save = (Vec<Arc<Item>>, Option<String>);
+
 #[derive(Default)]
 struct Journal {
     model: Vec<(Arc<str>, ModelResponse)>,
     tools: BTreeMap<String, Result<String, ToolFailure>>,
     run_ids: Vec<Arc<str>>,
     loads: Vec<SessionHistory>,
-    saves: Vec<(Vec<Arc<Item>>, Option<String>)>,
+    saves: Vec<Save>,
 }
 
 /// Makes every effect in process and writes down its result.
@@ -128,7 +131,7 @@ impl<Ctx: Send + Sync> Effects<Ctx> for Recorder {
 #[derive(Clone)]
 struct Replayer {
     journal: Arc<Mutex<Journal>>,
-    saves: Arc<Mutex<Vec<(Vec<Arc<Item>>, Option<String>)>>>,
+    saves: Arc<Mutex<Vec<Save>>>,
 }
 
 impl<Ctx: Send + Sync> Effects<Ctx> for Replayer {
@@ -217,7 +220,7 @@ async fn conversation(
         .unwrap_err();
     let mut state = paused(error);
     let stored = serde_json::to_string(&state).unwrap();
-    state.approve(&state.pending()[0].call_id.clone());
+    state.approve(state.pending()[0].call_id.clone());
     let result = runner
         .resume(&triage(), Arc::clone(shop), state)
         .effects(effects)

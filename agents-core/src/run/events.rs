@@ -11,7 +11,9 @@
 //! The step instruments the operation's future with it and hands it back in
 //! the matching ending event.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, ready};
 
 use tracing::Span;
 use tracing::instrument::{Instrument, Instrumented};
@@ -22,11 +24,12 @@ use crate::agent::AgentCore;
 use crate::context::RunContext;
 use crate::hooks::{DynRunHooks, ToolStartDecision};
 use crate::item::{ToolCall, ToolOutput};
-use crate::model::{ModelRequest, ModelResponse, ModelStreamEvent};
+use crate::model::{BoxFuture, ModelRequest, ModelResponse, ModelStreamEvent};
 use crate::usage::Usage;
 
 /// Something a run did, emitted once by the step that did it. The agent it
 /// concerns is passed beside it to [`Observers::emit`].
+#[derive(Clone, Copy)]
 pub(super) enum Event<'a> {
     /// The run starts (or resumes); opens the run's scope.
     RunStarted {
@@ -73,6 +76,27 @@ pub(super) enum Event<'a> {
     AgentEnded { output: &'a str },
     /// The run ended, successfully or not.
     RunEnded { turns: u32, usage: Usage },
+}
+
+/// An emitted event whose hooks may still be running: a future of the
+/// event's [`Scope`]. A run without hooks never allocates one.
+#[must_use = "the event's hooks run when this is awaited"]
+pub(super) struct Emitted<'a> {
+    scope: Scope,
+    hooks: Option<BoxFuture<'a, ()>>,
+}
+
+impl Future for Emitted<'_> {
+    type Output = Scope;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Scope> {
+        let this = self.get_mut();
+        if let Some(hooks) = &mut this.hooks {
+            ready!(hooks.as_mut().poll(cx));
+            this.hooks = None;
+        }
+        Poll::Ready(std::mem::replace(&mut this.scope, Scope::none()))
+    }
 }
 
 /// The observers' handle on an operation in flight (today: its span).
@@ -127,10 +151,12 @@ impl<Ctx> Observers<Ctx> {
             .map(|hook| &**hook)
     }
 
-    fn send(&self, event: RunEvent) {
+    /// Sends the stream event `make` builds, built only when the run is
+    /// streamed.
+    fn send(&self, make: impl FnOnce() -> RunEvent) {
         if let Some(stream) = &self.stream {
             // A dropped receiver means nobody listens any more: not an error.
-            let _ = stream.send(event);
+            let _ = stream.send(make());
         }
     }
 
@@ -140,12 +166,28 @@ impl<Ctx> Observers<Ctx> {
 
     /// Delivers `event` (about `agent`, seen through `ctx`) to every
     /// observer, in a fixed order: spans, then stream events, then hooks.
-    pub(super) async fn emit(
-        &self,
-        ctx: &RunContext<Ctx>,
-        agent: &AgentCore<Ctx>,
-        event: Event<'_>,
-    ) -> Scope {
+    /// Await the result: it completes when the hooks have run (at once in a
+    /// run without hooks) and yields the event's [`Scope`].
+    pub(super) fn emit<'a>(
+        &'a self,
+        ctx: &'a RunContext<Ctx>,
+        agent: &'a AgentCore<Ctx>,
+        event: Event<'a>,
+    ) -> Emitted<'a>
+    where
+        Ctx: Send + Sync,
+    {
+        let scope = self.observe(agent, event);
+        let hooks: Option<BoxFuture<'a, ()>> = if self.hooks.is_empty() && agent.hooks.is_empty() {
+            None
+        } else {
+            Some(Box::pin(self.call_hooks(ctx, agent, event)))
+        };
+        Emitted { scope, hooks }
+    }
+
+    /// The spans and the stream events of `event`.
+    fn observe(&self, agent: &AgentCore<Ctx>, event: Event<'_>) -> Scope {
         let sensitive = self.sensitive;
         match event {
             Event::RunStarted {
@@ -156,11 +198,6 @@ impl<Ctx> Observers<Ctx> {
                 *self.spans() = Spans::new(span.clone());
                 return Scope(span);
             }
-            Event::AgentStarted => {
-                for hook in self.hooks(agent) {
-                    hook.agent_start(ctx, &agent.name).await;
-                }
-            }
             Event::TurnStarted { turn } => {
                 {
                     let mut spans = self.spans();
@@ -170,15 +207,12 @@ impl<Ctx> Observers<Ctx> {
                     }
                     spans.turn = trace::turn(&spans.agent, turn);
                 }
-                self.send(RunEvent::TurnStarted {
+                self.send(|| RunEvent::TurnStarted {
                     agent: Arc::clone(&agent.name),
                     turn,
                 });
             }
             Event::ModelCallStarted { request } => {
-                for hook in self.hooks(agent) {
-                    hook.model_start(ctx, &agent.name, request).await;
-                }
                 let turn = self.spans().turn.clone();
                 return Scope(trace::model_call(&turn, request, sensitive));
             }
@@ -189,10 +223,7 @@ impl<Ctx> Observers<Ctx> {
                 usage,
             } => {
                 trace::record_model_end(&scope.0, response, sensitive);
-                for hook in self.hooks(agent) {
-                    hook.model_end(ctx, &agent.name, response).await;
-                }
-                self.send(RunEvent::Usage {
+                self.send(|| RunEvent::Usage {
                     agent: Arc::clone(&agent.name),
                     usage,
                 });
@@ -201,16 +232,9 @@ impl<Ctx> Observers<Ctx> {
                 let turn = self.spans().turn.clone();
                 return Scope(trace::tool(&turn, call, sensitive));
             }
-            Event::ToolEnded {
-                scope,
-                call,
-                output,
-            } => {
+            Event::ToolEnded { scope, output, .. } => {
                 trace::record_tool_end(&scope.0, output, sensitive);
-                for hook in self.hooks(agent) {
-                    hook.tool_end(ctx, &agent.name, call, output).await;
-                }
-                self.send(RunEvent::ToolOutput {
+                self.send(|| RunEvent::ToolOutput {
                     agent: Arc::clone(&agent.name),
                     output: output.clone(),
                 });
@@ -228,33 +252,46 @@ impl<Ctx> Observers<Ctx> {
             Event::Handoff { to } => {
                 let turn = self.spans().turn.clone();
                 drop(trace::handoff(&turn, &agent.name, to));
-                self.send(RunEvent::HandoffRequested {
+                self.send(|| RunEvent::HandoffRequested {
                     from: Arc::clone(&agent.name),
                     to: Arc::clone(to),
                 });
-                self.send(RunEvent::AgentSwitched {
+                self.send(|| RunEvent::AgentSwitched {
                     from: Arc::clone(&agent.name),
                     to: Arc::clone(to),
                 });
-                for hook in self.hooks(agent) {
-                    hook.handoff(ctx, &agent.name, to).await;
-                }
-            }
-            Event::AgentEnded { output } => {
-                for hook in self.hooks(agent) {
-                    hook.agent_end(ctx, &agent.name, output).await;
-                }
             }
             Event::RunEnded { turns, usage } => {
                 trace::record_run_end(&self.spans().run, usage, turns);
-                self.send(RunEvent::RunFinished {
+                self.send(|| RunEvent::RunFinished {
                     last_agent: Arc::clone(&agent.name),
                     turns,
                     usage,
                 });
             }
+            Event::AgentStarted | Event::AgentEnded { .. } => {}
         }
         Scope::none()
+    }
+
+    /// The hooks of `event`: run-level first, then the agent's.
+    async fn call_hooks(&self, ctx: &RunContext<Ctx>, agent: &AgentCore<Ctx>, event: Event<'_>) {
+        let name = &*agent.name;
+        for hook in self.hooks(agent) {
+            match event {
+                Event::AgentStarted => hook.agent_start(ctx, name).await,
+                Event::ModelCallStarted { request } => hook.model_start(ctx, name, request).await,
+                Event::ModelCallEnded { response, .. } => {
+                    hook.model_end(ctx, name, response).await;
+                }
+                Event::ToolEnded { call, output, .. } => {
+                    hook.tool_end(ctx, name, call, output).await;
+                }
+                Event::Handoff { to } => hook.handoff(ctx, name, to).await,
+                Event::AgentEnded { output } => hook.agent_end(ctx, name, output).await,
+                _ => return,
+            }
+        }
     }
 
     /// The one decision the hooks make: whether a tool call may run. The

@@ -36,8 +36,11 @@ where
         cancellation,
         mut extras,
     } = run;
-    let effects: Arc<dyn Effects<Ctx>> =
-        extras.effects.take().unwrap_or_else(|| Arc::new(InProcess));
+    let custom = extras.effects.take();
+    let effects: &dyn Effects<Ctx> = match &custom {
+        Some(effects) => &**effects,
+        None => &InProcess,
+    };
     let deadline = effects.sleep(config.timeout);
     let events = Observers::new(
         std::mem::take(&mut extras.hooks),
@@ -64,7 +67,7 @@ where
         config: &config,
         extras: &extras,
         events: &events,
-        effects: &*effects,
+        effects,
     };
     let (mut live, pending_turn, resumed) = match start {
         Start::Input(input) => match &extras.session {

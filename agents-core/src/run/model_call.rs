@@ -40,10 +40,10 @@ pub(super) async fn call_model<Ctx: Send + Sync, Out>(
         deltas: env.events.deltas(&agent.name),
     };
     // Lazy: the model is not called before the blocking input guardrails
-    // have passed. Boxed: a parked run (waiting on its tools) then holds a
-    // pointer, not the model call's whole state, which keeps many
+    // have passed. Boxed by the seam: a parked run (waiting on its tools)
+    // holds a pointer, not the model call's whole state, which keeps many
     // concurrent runs small.
-    let response = Box::pin(scope.instrument(env.effects.model_call(call)));
+    let response = scope.instrument(env.effects.model_call(call));
     let outcome = if first_turn {
         let guardrails: Vec<&InputGuardrail<Ctx>> = env
             .extras
