@@ -12,6 +12,7 @@ use super::ending::MaxTurnsFallback;
 use super::error::RunError;
 use super::execute::execute;
 use super::result::{PartialRun, RunResult};
+use super::runner::Runner;
 use super::setup::{RunExtras, Start};
 use super::stream::RunStream;
 use crate::agent::Agent;
@@ -201,6 +202,27 @@ where
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         self.extras.events = Some(sender);
         RunStream::new(self.into_future(), receiver)
+    }
+}
+
+impl<Ctx: Send + Sync + 'static, Out> Run<Ctx, Out> {
+    /// A run of `agent` by `runner`, from `start`, with the runner's
+    /// configuration.
+    pub(super) fn new(
+        runner: &Runner<Ctx>,
+        agent: Agent<Ctx, Out>,
+        context: Ctx,
+        start: Start,
+    ) -> Self {
+        Run {
+            model: Arc::clone(runner.model()),
+            agent,
+            context: Arc::new(context),
+            start,
+            config: runner.config().clone(),
+            cancellation: None,
+            extras: RunExtras::default(),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::builder::Run;
 use super::input::RunInput;
-use super::setup::{RunExtras, Start};
+use super::setup::Start;
 use super::state::RunState;
 use super::stream::RunStream;
 use crate::agent::AsAgent;
@@ -99,15 +99,12 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
         A: AsAgent<Ctx> + ?Sized,
         A::Output: Send + 'static,
     {
-        Run {
-            model: Arc::clone(&self.model),
-            agent: agent.as_agent(),
-            context: Arc::new(context),
-            start: Start::Input(input.into().into_items()),
-            config: self.config.clone(),
-            cancellation: None,
-            extras: RunExtras::default(),
-        }
+        Run::new(
+            self,
+            agent.as_agent(),
+            context,
+            Start::Input(input.into().into_items()),
+        )
     }
 
     /// Starts `agent` on `input` as a stream of [`RunEvent`](super::RunEvent)s; shorthand for
@@ -144,14 +141,11 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
         A: AsAgent<Ctx> + ?Sized,
         A::Output: Send + 'static,
     {
-        Run {
-            model: Arc::clone(&self.model),
-            agent: agent.as_agent(),
-            context: Arc::new(context),
-            start: Start::Resume(Box::new(state)),
-            config: self.config.clone(),
-            cancellation: None,
-            extras: RunExtras::default(),
-        }
+        Run::new(
+            self,
+            agent.as_agent(),
+            context,
+            Start::Resume(Box::new(state)),
+        )
     }
 }
