@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use agents_core::prelude::*;
-//! use agents_testing::{MockModel, Step, call_named};
+//! use agents_testing::{MockModel, Step, call};
 //! use serde_json::json;
 //!
 //! /// The shop the agents work for: the run context.
@@ -16,37 +16,49 @@
 //!
 //! /// Look up an order by its id.
 //! #[tool]
-//! async fn lookup_order(
+//! fn lookup_order(
 //!     /// Order id, e.g. "A-1001".
 //!     order_id: String,
 //! ) -> String {
 //!     format!("order {order_id} was charged twice")
 //! }
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let billing = Agent::<Shop>::builder("Billing")
-//!     .instructions_fn(|ctx: &RunContext<Shop>| format!("Refunds allowed: {}", ctx.refunds_allowed))
-//!     .build()?;
-//! let triage = Agent::<Shop>::builder("Triage")
-//!     .instructions("Route the customer.")
-//!     .tool(lookup_order {})
-//!     .handoff(&billing)
-//!     .build()?;
+//! fn billing_instructions(ctx: &RunContext<Shop>) -> String {
+//!     format!("Refunds allowed: {}", ctx.refunds_allowed)
+//! }
 //!
-//! // Script the model: a tool call, a handoff, an answer.
+//! #[agent(context = Shop, instructions = billing_instructions)]
+//! struct Billing;
+//!
+//! #[derive(Handoffs)]
+//! enum Route {
+//!     /// Refunds and double charges.
+//!     Billing(Billing),
+//! }
+//!
+//! #[agent(context = Shop, instructions = "Route the customer.", tools = [lookup_order], handoffs = Route)]
+//! struct Triage;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Script the model: a tool call, a handoff, an answer. Typed: a misspelt
+//! // tool or agent does not compile.
 //! let model = MockModel::script([
-//!     Step::tool_calls([call_named("lookup_order", json!({"order_id": "A-1001"}))]),
-//!     Step::handoff_to("Billing"),
+//!     Step::tool_calls([call(lookup_order {}, json!({"order_id": "A-1001"}))]),
+//!     Step::handoff::<Billing>(),
 //!     Step::text("Refunded the duplicate charge on A-1001."),
 //! ]);
 //! let runner = Runner::new(model.clone());
-//! let result = runner.run(&triage, Shop { refunds_allowed: true }, "I was charged twice").await?;
+//! let result = runner.run(&Triage, Shop { refunds_allowed: true }, "I was charged twice").await?;
 //!
 //! assert_eq!(result.final_output, "Refunded the duplicate charge on A-1001.");
 //! assert_eq!(&*result.last_agent, "Billing");
 //! model.assert_complete();
 //! # Ok(()) }
 //! ```
+//!
+//! Agents built at run time use [`Agent::builder`] instead of `#[agent]`,
+//! and scripts name their tools and agents by string
+//! (`agents_testing::call_named`, `Step::handoff_to`).
 //!
 //! ## Map of the crate
 //!
@@ -89,7 +101,9 @@
 //! implementation can journal each model and tool call (a durable engine)
 //! or replay them (a test); [`run::InProcess`] is the default.
 //!
-//! Features: `macros`, `openai` and `sqlite`, all on by default.
+//! Features: `macros` (on by default: re-exports the macros), `openai`
+//! (OpenAI and OpenAI-compatible models over HTTPS) and `sqlite` (the
+//! embedded session store). The default build pulls neither TLS nor SQLite.
 
 pub mod agent;
 pub mod context;
@@ -165,3 +179,8 @@ pub mod __private {
 
 #[cfg(test)]
 mod layers_test;
+
+/// The workspace README's Rust blocks, compiled and run as doc tests.
+#[cfg(all(doctest, feature = "macros", feature = "openai"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

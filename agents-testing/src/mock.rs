@@ -106,7 +106,7 @@ enum Answer {
 
 /// One scripted model response.
 ///
-/// Steps combine with [`and`](Step::and): `Step::handoff("Billing").and(Step::text("..."))`
+/// Steps combine with [`and`](Step::and): `Step::handoff::<Billing>().and(Step::text("..."))`
 /// is one response holding a handoff call and a message.
 pub struct Step {
     answer: Answer,

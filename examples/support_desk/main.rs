@@ -7,8 +7,8 @@
 //!     offline: replays the committed recording of a real model's run
 //! cargo run --example support_desk -- --base-url http://127.0.0.1:8089/v1 "..."
 //!     live against any OpenAI-compatible server (or set OPENAI_BASE_URL)
-//! cargo run --example support_desk -- --base-url ... --record examples/recordings/support_desk.json "..."
-//!     live, writing a new recording
+//! cargo run --example support_desk -- --base-url ... --record target/desk.json "..."
+//!     live, writing a new recording (an existing file only with --overwrite)
 //! --guided forces each agent's step and sends schemas as llama.cpp's
 //!     `json_object`, for small local models (the committed recording was
 //!     made with Gemma 3 270M on llama-cpp-python, guided)
@@ -16,6 +16,7 @@
 
 mod desk;
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use agents_core::Model;
@@ -35,6 +36,8 @@ struct Options {
     base_url: Option<String>,
     model: Option<String>,
     record: Option<PathBuf>,
+    /// Whether `record` may replace an existing file.
+    overwrite: bool,
     /// Force each agent's step (for small local models that do not pick
     /// tools on their own).
     guided: bool,
@@ -48,6 +51,7 @@ fn options() -> Result<Options, String> {
             .filter(|v| !v.is_empty()),
         model: None,
         record: None,
+        overwrite: false,
         guided: false,
     };
     let mut args = std::env::args().skip(1);
@@ -58,8 +62,9 @@ fn options() -> Result<Options, String> {
             "--model" => options.model = Some(value("--model")?),
             "--record" => options.record = Some(PathBuf::from(value("--record")?)),
             "--guided" => options.guided = true,
+            "--overwrite" => options.overwrite = true,
             "--help" | "-h" => {
-                return Err("usage: support_desk [--base-url URL] [--model NAME] [--guided] [--record FILE] [QUESTION]".to_owned());
+                return Err("usage: support_desk [--base-url URL] [--model NAME] [--guided] [--record FILE [--overwrite]] [QUESTION]".to_owned());
             }
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
             question => options.question = question.to_owned(),
@@ -70,8 +75,17 @@ fn options() -> Result<Options, String> {
     if options.base_url.is_none() {
         options.guided = true;
     }
-    if options.record.is_some() && options.base_url.is_none() {
-        return Err("--record needs a live server: --base-url or OPENAI_BASE_URL".to_owned());
+    if let Some(path) = &options.record {
+        if options.base_url.is_none() {
+            return Err("--record needs a live server: --base-url or OPENAI_BASE_URL".to_owned());
+        }
+        if path.exists() && !options.overwrite {
+            return Err(format!(
+                "{} exists (the committed recordings feed the offline run and the replay tests); \
+                 record to a new file, or add --overwrite to replace it",
+                path.display()
+            ));
+        }
     }
     Ok(options)
 }
@@ -93,10 +107,21 @@ fn model(options: &Options) -> Result<Chosen, Box<dyn std::error::Error>> {
         // llama-cpp-python's server takes schemas as `json_object`.
         config = config.schema_format(SchemaFormat::JsonObject);
     }
+    let model_named =
+        options.model.is_some() || std::env::var("OPENAI_MODEL").is_ok_and(|m| !m.is_empty());
     if let Some(model) = &options.model {
         config = config.model(model);
     }
-    println!("(live: {} at {})\n", config.model, config.base_url);
+    if model_named {
+        println!("(live: model {} at {})\n", config.model, config.base_url);
+    } else {
+        // A single-model local server (llama.cpp) ignores the name; others
+        // need --model.
+        println!(
+            "(live: {}, sending the default model name {}; choose one with --model)\n",
+            config.base_url, config.model
+        );
+    }
     let live = OpenAiChat::new(config)?;
     Ok(match &options.record {
         Some(path) => (Box::new(RecordingModel::new(live, path)), None),
@@ -165,6 +190,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     print!("  says: ");
                 }
                 print!("{delta}");
+                flush();
                 at_line_start = false;
             }
             RunEvent::ToolCallStarted { name, .. } => {
@@ -172,9 +198,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     println!();
                 }
                 print!("  calls {name} ");
+                flush();
                 at_line_start = false;
             }
-            RunEvent::ToolCallArgumentsDelta { delta, .. } => print!("{delta}"),
+            RunEvent::ToolCallArgumentsDelta { delta, .. } => {
+                print!("{delta}");
+                flush();
+            }
             RunEvent::ToolOutput { output, .. } => {
                 if !at_line_start {
                     println!();
@@ -198,9 +228,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if !at_line_start {
                     println!();
                 }
+                let tokens = if usage.input_tokens == 0 && usage.output_tokens == 0 {
+                    // llama.cpp's server, among others, sends no usage in
+                    // streamed responses; nothing is estimated here.
+                    "token usage not reported by the server".to_owned()
+                } else {
+                    format!(
+                        "{} input tokens, {} output tokens",
+                        usage.input_tokens, usage.output_tokens
+                    )
+                };
                 println!(
-                    "\n{turns} turns, last agent {last_agent}; usage: {} requests, {} input tokens, {} output tokens",
-                    usage.requests, usage.input_tokens, usage.output_tokens
+                    "\n{turns} turns, last agent {last_agent}; usage: {} requests, {tokens}",
+                    usage.requests
                 );
                 at_line_start = true;
             }
@@ -233,4 +273,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Shows streamed text as it arrives (stdout is line-buffered).
+fn flush() {
+    let _ = std::io::stdout().flush();
 }

@@ -5,4 +5,3 @@ mod desk;
 mod graph;
 mod handoff_options;
 mod instructions;
-mod ui;

@@ -4,4 +4,3 @@ mod approval;
 mod guardrails;
 mod hooks;
 mod max_turns;
-mod ui;

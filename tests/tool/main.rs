@@ -5,4 +5,3 @@ mod forms;
 mod hygiene;
 mod runner;
 mod schemas;
-mod ui;

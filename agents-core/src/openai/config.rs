@@ -143,6 +143,11 @@ impl Default for OpenAiConfig {
 
 impl OpenAiConfig {
     /// The defaults: OpenAI's base URL, no key, [`DEFAULT_MODEL`].
+    ///
+    /// Differs from async-openai's `OpenAIConfig::new()`, which reads
+    /// `OPENAI_API_KEY`: this reads no environment variable, so a program
+    /// configured in code is not changed by its environment. Use
+    /// [`from_env`](Self::from_env) to read them.
     pub fn new() -> Self {
         Self::default()
     }
