@@ -1,9 +1,9 @@
 //! Compile errors of every macro and typed API, one trybuild run for all:
-//! `ui/<area>/fail/*.rs` with their `.stderr`, and forms that must compile
-//! in `ui/<area>/pass/`. One binary, so the cases share one build of the
-//! dependencies. Regenerate the `.stderr` files after changing a message
-//! with `TRYBUILD=overwrite cargo test -p agents-tests --test ui` and read
-//! the diff.
+//! `<area>/fail/*.rs` with their `.stderr`, and forms that must compile in
+//! `<area>/pass/`. One binary in a crate with light dependencies, so the
+//! cases share one small build. Regenerate the `.stderr` files after
+//! changing a message with `TRYBUILD=overwrite cargo test -p agents-ui-tests`
+//! and read the diff.
 //!
 //! - `tool`: `#[tool]`.
 //! - `agent`: `#[agent]`, `#[derive(Handoffs)]` and typed scripts.
@@ -12,9 +12,9 @@
 #[test]
 fn ui() {
     let cases = trybuild::TestCases::new();
-    cases.pass("ui/tool/pass/*.rs");
-    cases.pass("ui/agent/pass/*.rs");
-    cases.compile_fail("ui/tool/fail/*.rs");
-    cases.compile_fail("ui/agent/fail/*.rs");
-    cases.compile_fail("ui/oversight/fail/*.rs");
+    cases.pass("tool/pass/*.rs");
+    cases.pass("agent/pass/*.rs");
+    cases.compile_fail("tool/fail/*.rs");
+    cases.compile_fail("agent/fail/*.rs");
+    cases.compile_fail("oversight/fail/*.rs");
 }
