@@ -271,7 +271,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             std::process::exit(1);
         }
-        Err(error) => Err(error.into()),
+        Err(error) => {
+            eprintln!("\nThe run failed: {error}");
+            std::process::exit(1);
+        }
     }
 }
 
