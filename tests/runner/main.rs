@@ -2,6 +2,7 @@
 
 mod basics;
 mod effects;
+mod handle;
 mod handoffs;
 mod limits;
 mod mock;

@@ -14,7 +14,7 @@ use super::execute::execute;
 use super::result::{PartialRun, RunResult};
 use super::runner::Runner;
 use super::setup::{RunExtras, Start};
-use super::stream::RunStream;
+use super::stream::{EventSender, RunStream};
 use crate::agent::Agent;
 use crate::context::{RunConfig, ToolErrorPolicy};
 use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
@@ -200,7 +200,7 @@ where
     /// awaiting the run.
     pub fn stream(mut self) -> RunStream<Out> {
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
-        self.extras.events = Some(sender);
+        self.extras.events = Some(EventSender::Stream(sender));
         RunStream::new(self.into_future(), receiver)
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::control::RunStatus;
 use super::error::{RunError, ToolFailure};
 use super::live::LiveRun;
 use super::result::{PartialRun, RunResult};
@@ -48,6 +49,8 @@ pub(super) enum Stop<Out> {
         info: serde_json::Value,
     },
     Session(SessionError),
+    /// Cancelled at a turn boundary (after the turn, by a handle).
+    Cancelled,
     /// An output conversion of the handoff chain failed.
     OutputType,
 }
@@ -114,12 +117,14 @@ pub(super) fn conclude<Ctx, Out>(
             final_output: output,
             run_id: Arc::clone(&live.ctx.run_id),
             input: live.input,
+            status: status_of(&live.new_items, false),
             new_items: live.new_items,
             last_agent: Arc::clone(&live.agent.name),
             usage: live.ctx.usage,
             usage_by_agent: live.usage_by_agent,
             raw_responses: live.raw_responses,
             turns: live.ctx.turn,
+            max_turns_fallback: false,
         }),
         Stop::MaxTurns => {
             let partial = live.into_partial();
@@ -195,6 +200,9 @@ pub(super) fn conclude<Ctx, Out>(
             info,
             partial: live.partial(),
         }),
+        Stop::Cancelled => Err(RunError::Cancelled {
+            partial: live.partial(),
+        }),
         Stop::Session(source) => Err(RunError::Session {
             source,
             partial: live.partial(),
@@ -221,11 +229,26 @@ fn fallback_result<Out>(
         final_output: fallback.output,
         run_id: partial.run_id,
         input: partial.input,
+        status: status_of(&partial.new_items, true),
+        max_turns_fallback: true,
         new_items: partial.new_items,
         last_agent: partial.last_agent,
         usage: partial.usage,
         usage_by_agent: partial.usage_by_agent,
         raw_responses: partial.raw_responses,
         turns: partial.turns,
+    }
+}
+
+/// `Degraded` when the run went on after failures (a tool error output, a
+/// max-turns fallback), `Completed` otherwise.
+fn status_of(items: &[RunItem], fallback: bool) -> RunStatus {
+    let tool_failed = items
+        .iter()
+        .any(|item| matches!(&*item.item, Item::ToolOutput(output) if output.is_error));
+    if fallback || tool_failed {
+        RunStatus::Degraded
+    } else {
+        RunStatus::Completed
     }
 }

@@ -155,8 +155,7 @@ impl<Ctx> Observers<Ctx> {
     /// streamed.
     fn send(&self, make: impl FnOnce() -> RunEvent) {
         if let Some(stream) = &self.stream {
-            // A dropped receiver means nobody listens any more: not an error.
-            let _ = stream.send(make());
+            stream.send(make());
         }
     }
 
@@ -367,7 +366,7 @@ impl DeltaSink<'_> {
             _ => None,
         };
         if let Some(run_event) = run_event {
-            let _ = self.sender.send(run_event);
+            self.sender.send(run_event);
         }
     }
 }

@@ -3,9 +3,32 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::control::RunStatus;
 use crate::item::{Item, RunItem};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
+
+/// A failure a run went on after (its result is then
+/// [`RunStatus::Degraded`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToleratedFailure {
+    /// A tool call failed; its error output went back to the model.
+    ToolError {
+        /// The agent whose tool failed.
+        agent: String,
+        /// The call's id.
+        call_id: String,
+        /// The error output the model received.
+        message: String,
+    },
+    /// The run used up its turns and a max-turns handler gave the final
+    /// output.
+    MaxTurnsFallback {
+        /// Turns taken.
+        turns: u32,
+    },
+}
 
 /// A finished run.
 #[derive(Debug, Clone)]
@@ -29,9 +52,37 @@ pub struct RunResult<Out> {
     pub raw_responses: Vec<ModelResponse>,
     /// Number of turns (model calls) taken.
     pub turns: u32,
+    /// [`RunStatus::Completed`], or [`RunStatus::Degraded`] when the run
+    /// tolerated failures on the way (see
+    /// [`tolerated_failures`](Self::tolerated_failures)).
+    pub status: RunStatus,
+    /// Whether a max-turns handler gave the final output.
+    pub(crate) max_turns_fallback: bool,
 }
 
 impl<Out> RunResult<Out> {
+    /// The failures the run went on after: tool calls that failed and went
+    /// back to the model as error outputs, and a max-turns fallback. Empty
+    /// for a [`RunStatus::Completed`] run.
+    pub fn tolerated_failures(&self) -> Vec<ToleratedFailure> {
+        let mut failures: Vec<ToleratedFailure> = self
+            .new_items
+            .iter()
+            .filter_map(|item| match &*item.item {
+                Item::ToolOutput(output) if output.is_error => Some(ToleratedFailure::ToolError {
+                    agent: item.agent.to_string(),
+                    call_id: output.call_id.clone(),
+                    message: output.output.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        if self.max_turns_fallback {
+            failures.push(ToleratedFailure::MaxTurnsFallback { turns: self.turns });
+        }
+        failures
+    }
+
     /// The input followed by every new item: pass it (plus a new user message)
     /// as the next run's input to continue the conversation.
     pub fn to_input_list(&self) -> Vec<Arc<Item>> {

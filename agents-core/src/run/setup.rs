@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::control::RunControl;
 use super::effects::Effects;
 use super::ending::MaxTurnsHandler;
 use super::state::RunState;
@@ -28,6 +29,9 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) agent_settings: Vec<(String, ModelSettings)>,
     /// The effect seam; `None` is [`InProcess`](super::InProcess).
     pub(crate) effects: Option<Arc<dyn Effects<Ctx>>>,
+    /// A handle's requests (pause, stop after the turn); `None` for a run
+    /// without a handle.
+    pub(crate) control: Option<Arc<RunControl>>,
 }
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
@@ -43,6 +47,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             events: None,
             agent_settings: Vec::new(),
             effects: None,
+            control: None,
         }
     }
 }

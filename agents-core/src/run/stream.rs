@@ -90,7 +90,24 @@ pub enum RunEvent {
     },
 }
 
-pub(crate) type EventSender = mpsc::UnboundedSender<RunEvent>;
+/// Where a run's [`RunEvent`]s go: a [`RunStream`]'s queue, or a
+/// [`RunHandle`](super::RunHandle)'s broadcast to its subscribers.
+#[derive(Debug, Clone)]
+pub(crate) enum EventSender {
+    Stream(mpsc::UnboundedSender<RunEvent>),
+    Handle(tokio::sync::broadcast::Sender<RunEvent>),
+}
+
+impl EventSender {
+    /// Delivers `event`. Nobody listening (a dropped stream, a handle
+    /// without subscribers) is not an error: the run goes on.
+    pub(crate) fn send(&self, event: RunEvent) {
+        match self {
+            EventSender::Stream(sender) => drop(sender.send(event)),
+            EventSender::Handle(sender) => drop(sender.send(event)),
+        }
+    }
+}
 
 /// A run in progress as a [`Stream`] of [`RunEvent`]s. Made by
 /// [`Run::stream`](super::Run::stream) or

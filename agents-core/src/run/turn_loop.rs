@@ -89,6 +89,12 @@ pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
         if let Err(error) = checkpoint(live, env, None).await {
             return Stop::Session(error);
         }
+        // A handle may pause the run here, or stop it after the turn.
+        if let Some(control) = &env.extras.control {
+            if control.boundary().await {
+                return Stop::Cancelled;
+            }
+        }
         if live.ctx.turn >= env.config.max_turns {
             return Stop::MaxTurns;
         }

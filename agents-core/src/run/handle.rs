@@ -1,0 +1,219 @@
+//! [`RunHandle`]: a run on a task of its own, watched and steered.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::builder::Run;
+use super::control::{RunControl, RunStatus};
+use super::error::RunError;
+use super::execute::execute;
+use super::result::RunResult;
+use super::stream::{EventSender, RunEvent};
+
+/// How many events a subscriber may fall behind before it loses the oldest.
+pub const EVENT_BUFFER: usize = 1024;
+
+/// Why a [`RunHandle`] request was not carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// The run has ended (its status is terminal): there is nothing to
+    /// pause or resume.
+    #[error("the run has ended ({0:?})")]
+    Ended(RunStatus),
+    /// [`resume`](RunHandle::resume) of a run that is not paused.
+    #[error("the run is not paused")]
+    NotPaused,
+}
+
+/// A run proceeding on a task of its own, made by
+/// [`Run::start`](super::Run::start): watch its status and events, pause,
+/// resume or cancel it, and await its result.
+///
+/// Dropping the handle does not stop the run (it is detached, like a
+/// dropped [`JoinHandle`]); call [`cancel`](Self::cancel) first to stop it,
+/// or [`abort_on_drop`](Self::abort_on_drop) to make dropping cancel it.
+///
+/// ```
+/// use agents_core::prelude::*;
+/// use agents_core::run::RunStatus;
+/// use agents_testing::{MockModel, Step};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let agent: Agent<()> = Agent::builder("Greeter").build()?;
+/// let runner = Runner::new(MockModel::script([Step::text("Hello!")]));
+/// let handle = runner.run(&agent, (), "hi").start();
+/// let mut events = handle.events();
+/// let result = handle.result().await?;
+/// assert_eq!(result.final_output, "Hello!");
+/// assert_eq!(result.status, RunStatus::Completed);
+/// assert!(matches!(events.recv().await?, agents_core::run::RunEvent::TurnStarted { .. }));
+/// # Ok(()) }
+/// ```
+pub struct RunHandle<Out> {
+    control: Arc<RunControl>,
+    cancel: CancellationToken,
+    events: broadcast::Sender<RunEvent>,
+    task: Option<JoinHandle<Result<RunResult<Out>, RunError>>>,
+    abort_on_drop: bool,
+}
+
+impl<Out> fmt::Debug for RunHandle<Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunHandle")
+            .field("status", &self.control.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx, Out> Run<Ctx, Out>
+where
+    Ctx: Send + Sync + 'static,
+    Out: Send + 'static,
+{
+    /// Starts the run on a task of its own (`tokio::spawn`) and returns its
+    /// handle. Model calls are made in streaming mode, so subscribers see
+    /// the same [`RunEvent`]s a [streamed](Self::stream) run yields.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::spawn` does.
+    pub fn start(mut self) -> RunHandle<Out> {
+        let control = Arc::new(RunControl::new());
+        let cancel = match &self.cancellation {
+            Some(token) => token.child_token(),
+            None => CancellationToken::new(),
+        };
+        self.cancellation = Some(cancel.clone());
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        self.extras.events = Some(EventSender::Handle(events.clone()));
+        self.extras.control = Some(Arc::clone(&control));
+        let run_control = Arc::clone(&control);
+        let task = tokio::spawn(async move {
+            run_control.set_status(RunStatus::Running);
+            let outcome = execute(self, 0).await;
+            run_control.set_status(match &outcome {
+                Ok(result) => result.status,
+                Err(error) => RunStatus::of_error(error),
+            });
+            outcome
+        });
+        RunHandle {
+            control,
+            cancel,
+            events,
+            task: Some(task),
+            abort_on_drop: false,
+        }
+    }
+}
+
+impl<Out> RunHandle<Out> {
+    /// The run's status now.
+    pub fn status(&self) -> RunStatus {
+        self.control.status()
+    }
+
+    /// A receiver of every status change (`tokio::sync::watch`): `changed`
+    /// waits for the next one; it ends once the run has ended and the
+    /// handle is gone.
+    pub fn status_changes(&self) -> watch::Receiver<RunStatus> {
+        self.control.subscribe()
+    }
+
+    /// A new subscriber to the run's events from now on (a
+    /// `tokio::sync::broadcast` receiver; any number may subscribe).
+    ///
+    /// A slow subscriber never blocks the run: one that falls more than
+    /// [`EVENT_BUFFER`] events behind loses the oldest, and its next `recv`
+    /// returns `RecvError::Lagged(n)` with how many it lost, then goes on
+    /// with the oldest kept. After the run has ended, `recv` returns
+    /// `RecvError::Closed` once the handle and the run are gone; a
+    /// subscriber made after the end receives nothing.
+    pub fn events(&self) -> broadcast::Receiver<RunEvent> {
+        self.events.subscribe()
+    }
+
+    /// Pauses the run at its next turn boundary (after the current turn's
+    /// model call and tools): status `Paused`, no model call and no tool in
+    /// flight. Pausing a paused run does nothing.
+    ///
+    /// # Errors
+    /// [`ControlError::Ended`] once the run has ended.
+    pub fn pause(&self) -> Result<(), ControlError> {
+        self.live()?;
+        self.control.pause(true);
+        Ok(())
+    }
+
+    /// Lets a paused run go on (or withdraws a pause not reached yet).
+    ///
+    /// # Errors
+    /// [`ControlError::Ended`] once the run has ended;
+    /// [`ControlError::NotPaused`] when no pause was asked.
+    pub fn resume(&self) -> Result<(), ControlError> {
+        self.live()?;
+        if !self.control.is_paused() {
+            return Err(ControlError::NotPaused);
+        }
+        self.control.pause(false);
+        Ok(())
+    }
+
+    /// Stops the run now, dropping its in-flight model call and tools: it
+    /// ends with [`RunError::Cancelled`] and the partial run. Cancelling an
+    /// ended or cancelled run does nothing.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Lets the current turn finish (its model call and tools), then stops
+    /// the run with [`RunError::Cancelled`]; a paused run stops at once.
+    /// Does nothing once the run has ended.
+    pub fn cancel_after_turn(&self) {
+        self.control.stop_after_turn();
+    }
+
+    /// Makes dropping this handle cancel the run (off by default: a dropped
+    /// handle leaves the run going).
+    #[must_use]
+    pub fn abort_on_drop(mut self, abort: bool) -> Self {
+        self.abort_on_drop = abort;
+        self
+    }
+
+    /// Waits for the run to end: the same outcome awaiting the run gives.
+    ///
+    /// # Errors
+    /// The run's [`RunError`].
+    ///
+    /// # Panics
+    /// If the run's task panicked (the panic is resumed here).
+    pub async fn result(mut self) -> Result<RunResult<Out>, RunError> {
+        let task = self.task.take().expect("the task is taken only here");
+        match task.await {
+            Ok(outcome) => outcome,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // The task is never aborted: cancellation goes through the token.
+            Err(error) => panic!("run task ended without an outcome: {error}"),
+        }
+    }
+
+    fn live(&self) -> Result<(), ControlError> {
+        match self.control.status() {
+            status if status.is_terminal() => Err(ControlError::Ended(status)),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<Out> Drop for RunHandle<Out> {
+    fn drop(&mut self) {
+        if self.abort_on_drop {
+            self.cancel.cancel();
+        }
+    }
+}
