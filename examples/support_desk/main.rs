@@ -256,6 +256,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ),
                 Reply::Text(text) => println!("\nreply: {text}"),
             }
+            println!("\nstatus: {:?}", result.status);
+            for failure in result.tolerated_failures() {
+                println!("  tolerated: {failure:?}");
+            }
+            println!("tool executions:");
+            for record in &result.tool_executions {
+                let outcome = if record.succeeded() { "ok" } else { "error" };
+                println!(
+                    "  {} {}({}) by {}: {outcome} in {:.1} ms",
+                    record.call().call_id,
+                    record.call().name,
+                    record.call().arguments,
+                    record.agent,
+                    record.duration.as_secs_f64() * 1000.0
+                );
+            }
             if let Some(replay) = replay {
                 replay.assert_complete();
             }

@@ -7,6 +7,7 @@ mod handoffs;
 mod limits;
 mod mock;
 mod output;
+mod records;
 mod send;
 mod snapshots;
 mod streaming;

@@ -6,6 +6,7 @@
 //! name it; it imports only items, usage and models.
 
 mod config;
+mod records;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,6 +14,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 pub use config::{RunConfig, ToolErrorPolicy};
+pub(crate) use records::ExecutionSink;
+pub use records::ToolExecution;
 
 use crate::model::Model;
 use crate::usage::Usage;
@@ -44,6 +47,10 @@ pub(crate) struct Runtime {
     pub(crate) config: RunConfig,
     /// 0 for a top-level run, 1 for an agent run as a tool, ...
     pub(crate) depth: u32,
+    /// The agents enclosing this run, outermost first (empty at the top).
+    pub(crate) path: Arc<[Arc<str>]>,
+    /// Where nested runs leave their tool executions for the top-level run.
+    pub(crate) executions: ExecutionSink,
 }
 
 impl<Ctx> RunContext<Ctx> {

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::effects::Effects;
 use super::ending::MaxTurnsFallback;
 use super::error::RunError;
-use super::execute::execute;
+use super::execute::{Nesting, execute};
 use super::result::{PartialRun, RunResult};
 use super::runner::Runner;
 use super::setup::{RunExtras, Start};
@@ -235,6 +235,6 @@ where
     type IntoFuture = BoxFuture<'static, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(execute(self, 0))
+        Box::pin(execute(self, Nesting::top()))
     }
 }

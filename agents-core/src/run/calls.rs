@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::join_all;
 
@@ -15,7 +16,7 @@ use super::live::LiveRun;
 use super::state::{ApprovalDecision, PendingApproval};
 use super::turn_loop::{Env, NextStep};
 use crate::agent::{AgentCore, ToolUseBehavior};
-use crate::context::{RunContext, ToolErrorPolicy};
+use crate::context::{RunContext, ToolErrorPolicy, ToolExecution};
 use crate::guardrail::{ToolCheck, ToolGuardrail, ToolGuardrailDecision};
 use crate::item::{Item, ToolCall, ToolOutput};
 
@@ -97,7 +98,12 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 decision,
                 scope,
             };
-            scope.instrument(execute_call(env, call, &guardrails))
+            let timed = async {
+                let (started_at, clock) = (SystemTime::now(), Instant::now());
+                let outcome = execute_call(env, call, &guardrails).await;
+                (outcome, started_at, clock.elapsed())
+            };
+            scope.instrument(timed)
         }))
         .await
     };
@@ -111,11 +117,16 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
     for item in calls {
         match &**item {
             Item::ToolCall(call) => {
-                let outcome = outcomes.next().unwrap_or_else(|| {
-                    CallOutcome::Output(Err(ToolFailure::Failed {
+                let (outcome, started_at, duration) = outcomes.next().unwrap_or_else(|| {
+                    let failure = ToolFailure::Failed {
                         tool: call.name.clone(),
                         message: "no result".to_owned(),
-                    }))
+                    };
+                    (
+                        CallOutcome::Output(Err(failure)),
+                        SystemTime::now(),
+                        Duration::ZERO,
+                    )
                 });
                 let result = match outcome {
                     CallOutcome::Output(result) => result,
@@ -166,7 +177,16 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                     };
                     env.events.emit(&live.ctx, agent, ended).await;
                 }
-                live.push(Arc::new(Item::ToolOutput(output)));
+                let output = Arc::new(Item::ToolOutput(output));
+                live.tool_executions.push(ToolExecution::new(
+                    Arc::clone(&agent.name),
+                    live.path(),
+                    Arc::clone(item),
+                    Arc::clone(&output),
+                    started_at,
+                    duration,
+                ));
+                live.push(output);
             }
             Item::HandoffCall(call) => {
                 let output = handoff_output(&live.ctx, agent, call, winner);

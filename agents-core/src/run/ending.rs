@@ -124,6 +124,7 @@ pub(super) fn conclude<Ctx, Out>(
             usage_by_agent: live.usage_by_agent,
             raw_responses: live.raw_responses,
             turns: live.ctx.turn,
+            tool_executions: live.tool_executions,
             max_turns_fallback: false,
         }),
         Stop::MaxTurns => {
@@ -237,6 +238,7 @@ fn fallback_result<Out>(
         usage_by_agent: partial.usage_by_agent,
         raw_responses: partial.raw_responses,
         turns: partial.turns,
+        tool_executions: partial.tool_executions,
     }
 }
 

@@ -1,7 +1,7 @@
 //! A run from start to end: set up, run the turn loop against the deadline
 //! and the cancellation token, conclude.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use super::Run;
 use super::checkpoint::{checkpoint, open_session};
@@ -14,14 +14,32 @@ use super::result::RunResult;
 use super::setup::Start;
 use super::start::resume;
 use super::turn_loop::{Env, run_loop};
-use crate::context::{RunContext, Runtime};
+use crate::context::{ExecutionSink, RunContext, Runtime};
 use crate::item::Item;
 
-/// Executes `run`, nested `depth` levels deep (0 for a run a runner
-/// started).
+/// Where a run sits: the top-level run, or a nested run of an agent used as
+/// a tool inside the agents of `path`.
+pub(super) struct Nesting {
+    pub(super) depth: u32,
+    pub(super) path: Arc<[Arc<str>]>,
+    pub(super) executions: ExecutionSink,
+}
+
+impl Nesting {
+    /// A run a runner started.
+    pub(super) fn top() -> Self {
+        Nesting {
+            depth: 0,
+            path: Arc::from([]),
+            executions: ExecutionSink::default(),
+        }
+    }
+}
+
+/// Executes `run` where `nesting` says.
 pub(super) async fn execute<Ctx, Out>(
     run: Run<Ctx, Out>,
-    depth: u32,
+    nesting: Nesting,
 ) -> Result<RunResult<Out>, RunError>
 where
     Ctx: Send + Sync + 'static,
@@ -59,7 +77,9 @@ where
         runtime: Some(Runtime {
             model: Arc::clone(&model),
             config: config.clone(),
-            depth,
+            depth: nesting.depth,
+            path: nesting.path,
+            executions: Arc::clone(&nesting.executions),
         }),
     };
     let env = Env {
@@ -112,7 +132,21 @@ where
         usage: live.ctx.usage,
     };
     events.emit(&live.ctx, &live.agent, ended).await;
+    collect_executions(&mut live, nesting.depth, &nesting.executions);
     conclude(live, ending, &config, max_turns_handler)
+}
+
+/// A nested run leaves a copy of its tool executions for the top-level
+/// run; the top-level run takes every nested run's into its own, by start
+/// time.
+fn collect_executions<Ctx>(live: &mut LiveRun<Ctx>, depth: u32, sink: &ExecutionSink) {
+    let mut shared = sink.lock().unwrap_or_else(PoisonError::into_inner);
+    if depth > 0 {
+        shared.extend(live.tool_executions.iter().cloned());
+    } else if !shared.is_empty() {
+        live.tool_executions.append(&mut shared);
+        live.tool_executions.sort_by_key(|record| record.started_at);
+    }
 }
 
 /// The turn loop, then the last turn stored in the session (an output a

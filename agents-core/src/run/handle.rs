@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::builder::Run;
 use super::control::{RunControl, RunStatus};
 use super::error::RunError;
-use super::execute::execute;
+use super::execute::{Nesting, execute};
 use super::result::RunResult;
 use super::stream::{EventSender, RunEvent};
 
@@ -94,7 +94,7 @@ where
         let run_control = Arc::clone(&control);
         let task = tokio::spawn(async move {
             run_control.set_status(RunStatus::Running);
-            let outcome = execute(self, 0).await;
+            let outcome = execute(self, Nesting::top()).await;
             run_control.set_status(match &outcome {
                 Ok(result) => result.status,
                 Err(error) => RunStatus::of_error(error),

@@ -7,7 +7,7 @@ use super::result::PartialRun;
 use super::state::ApprovalDecision;
 use crate::agent::handoff::ConvertFn;
 use crate::agent::{AgentCore, HandoffEntry};
-use crate::context::RunContext;
+use crate::context::{RunContext, ToolExecution};
 use crate::item::{Item, RunItem};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
@@ -38,6 +38,8 @@ pub(super) struct LiveRun<Ctx> {
     pub(super) usage_by_agent: BTreeMap<String, Usage>,
     /// How many of `new_items` the session has stored.
     pub(super) saved: usize,
+    /// Every tool call this run executed, in call order per turn.
+    pub(super) tool_executions: Vec<ToolExecution>,
 }
 
 impl<Ctx> LiveRun<Ctx> {
@@ -62,6 +64,7 @@ impl<Ctx> LiveRun<Ctx> {
             started: None,
             usage_by_agent: BTreeMap::new(),
             saved: 0,
+            tool_executions: Vec::new(),
         }
     }
 
@@ -88,6 +91,14 @@ impl<Ctx> LiveRun<Ctx> {
             .or_else(|| self.always.get(tool))
     }
 
+    /// The agents enclosing this run, outermost first.
+    pub(super) fn path(&self) -> Arc<[Arc<str>]> {
+        self.ctx
+            .runtime
+            .as_ref()
+            .map_or_else(|| Arc::from([]), |runtime| Arc::clone(&runtime.path))
+    }
+
     pub(super) fn into_partial(self) -> PartialRun {
         PartialRun {
             run_id: self.ctx.run_id,
@@ -101,6 +112,7 @@ impl<Ctx> LiveRun<Ctx> {
             usage_by_agent: self.usage_by_agent,
             raw_responses: self.raw_responses,
             turns: self.ctx.turn,
+            tool_executions: self.tool_executions,
         }
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::builder::Run;
 use super::error::RunError;
-use super::execute::execute;
+use super::execute::{Nesting, execute};
 use super::input::RunInput;
 use super::result::RunResult;
 use super::setup::{RunExtras, Start};
@@ -83,7 +83,17 @@ impl<Ctx: Send + Sync + 'static> RunContext<Ctx> {
             cancellation: None,
             extras: RunExtras::default(),
         };
-        let nested = Box::pin(execute(run, runtime.depth + 1));
+        let nesting = Nesting {
+            depth: runtime.depth + 1,
+            path: runtime
+                .path
+                .iter()
+                .cloned()
+                .chain([Arc::clone(&self.agent)])
+                .collect(),
+            executions: Arc::clone(&runtime.executions),
+        };
+        let nested = Box::pin(execute(run, nesting));
         Ok(nested.await)
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::control::RunStatus;
+use crate::context::ToolExecution;
 use crate::item::{Item, RunItem};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
@@ -56,6 +57,10 @@ pub struct RunResult<Out> {
     /// tolerated failures on the way (see
     /// [`tolerated_failures`](Self::tolerated_failures)).
     pub status: RunStatus,
+    /// Every tool call the run executed (those of nested runs of agents
+    /// used as tools included, see [`ToolExecution::path`]), by start
+    /// time. The model calls made are [`raw_responses`](Self::raw_responses).
+    pub tool_executions: Vec<ToolExecution>,
     /// Whether a max-turns handler gave the final output.
     pub(crate) max_turns_fallback: bool,
 }
@@ -120,6 +125,11 @@ pub struct PartialRun {
     pub raw_responses: Vec<ModelResponse>,
     /// Number of turns started.
     pub turns: u32,
+    /// Every tool call the run executed, as in
+    /// [`RunResult::tool_executions`]. Not part of a serialized
+    /// [`RunState`](super::RunState): a resumed run lists its own.
+    #[serde(skip)]
+    pub tool_executions: Vec<ToolExecution>,
 }
 
 impl PartialRun {

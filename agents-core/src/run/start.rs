@@ -82,6 +82,7 @@ pub(super) fn resume<Ctx>(
             always: state.always,
             usage_by_agent: run.usage_by_agent,
             saved,
+            tool_executions: run.tool_executions,
         },
         state.pending_turn,
     ))

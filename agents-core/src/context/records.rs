@@ -1,0 +1,77 @@
+//! Execution records: what each tool call of a run did, and when.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::item::{Item, ToolCall, ToolOutput};
+
+/// One tool call as a run executed it: which tool, for which agent, with
+/// which arguments, how it ended, when it started and how long it took.
+///
+/// Listed by [`RunResult::tool_executions`](crate::RunResult::tool_executions)
+/// and [`PartialRun::tool_executions`](crate::PartialRun::tool_executions),
+/// nested runs of agents used as tools included. Times are observations of
+/// this process (wall clock and a monotonic duration), not inputs of the
+/// run: a replayed run records its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolExecution {
+    /// The agent whose tool ran.
+    pub agent: Arc<str>,
+    /// The agents enclosing the run that made the call, outermost first:
+    /// empty for a call of the top-level run; `["Triage"]` for a call made
+    /// inside an agent that Triage used as a tool.
+    pub path: Arc<[Arc<str>]>,
+    /// When the call started.
+    pub started_at: SystemTime,
+    /// How long the call took, its approval, hooks and guardrails included.
+    pub duration: Duration,
+    call: Arc<Item>,
+    output: Arc<Item>,
+}
+
+impl ToolExecution {
+    /// A record of `call` (an [`Item::ToolCall`]) ending with `output` (an
+    /// [`Item::ToolOutput`]).
+    pub(crate) fn new(
+        agent: Arc<str>,
+        path: Arc<[Arc<str>]>,
+        call: Arc<Item>,
+        output: Arc<Item>,
+        started_at: SystemTime,
+        duration: Duration,
+    ) -> Self {
+        ToolExecution {
+            agent,
+            path,
+            started_at,
+            duration,
+            call,
+            output,
+        }
+    }
+
+    /// The call: tool name, call id, arguments as the model wrote them.
+    pub fn call(&self) -> &ToolCall {
+        match &*self.call {
+            Item::ToolCall(call) => call,
+            _ => unreachable!("a tool execution's call is a tool call item"),
+        }
+    }
+
+    /// The output the model received (an error output when the call
+    /// failed, was rejected or denied).
+    pub fn output(&self) -> &ToolOutput {
+        match &*self.output {
+            Item::ToolOutput(output) => output,
+            _ => unreachable!("a tool execution's output is a tool output item"),
+        }
+    }
+
+    /// Whether the call produced a normal output.
+    pub fn succeeded(&self) -> bool {
+        !self.output().is_error
+    }
+}
+
+/// Where nested runs put their records for the top-level run to collect.
+pub(crate) type ExecutionSink = Arc<Mutex<Vec<ToolExecution>>>;
