@@ -81,8 +81,8 @@ fn options() -> Result<Options, String> {
         }
         if path.exists() && !options.overwrite {
             return Err(format!(
-                "{} exists (the committed recordings feed the offline run and the replay tests); \
-                 record to a new file, or add --overwrite to replace it",
+                "{} exists: record to a new file, or add --overwrite to replace it \
+                 (the committed recordings in examples/recordings feed the offline run and the replay tests)",
                 path.display()
             ));
         }
