@@ -123,7 +123,7 @@ pub use agent::{
     Agent, AgentBuilder, AgentDef, AgentError, AgentGraph, AgentTool, AsAgent, Handoff, Handoffs,
     ToolUseBehavior, handoff_tool_name, remove_tool_items,
 };
-pub use context::{RunConfig, RunContext, ToolErrorPolicy};
+pub use context::{Budget, RunConfig, RunContext, ToolErrorPolicy};
 pub use item::{HandoffOutput, Item, RunItem, ToolCall, ToolOutput};
 pub use model::{Model, ModelError, ModelRequest, ModelResponse, ModelSettings, ToolChoice};
 pub use run::{PartialRun, Run, RunError, RunInput, RunResult, Runner, ToolFailure};

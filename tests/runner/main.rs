@@ -1,6 +1,7 @@
 //! Behaviour of the runner and the mock model, through the public API.
 
 mod basics;
+mod budget;
 mod effects;
 mod handle;
 mod handoffs;

@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Metadata;
+use super::budget::Budget;
 use crate::model::ModelSettings;
 
 /// What the runner does when a tool call cannot produce an output: the tool
@@ -48,6 +49,9 @@ pub struct RunConfig {
     /// Whether trace spans record inputs, outputs, instructions and tool
     /// arguments and results. Off by default: they may hold personal data.
     pub trace_sensitive_data: bool,
+    /// What the run may spend (model calls, tool calls, tokens, cost).
+    /// No limit by default.
+    pub budget: Budget,
 }
 
 impl Default for RunConfig {
@@ -63,6 +67,7 @@ impl Default for RunConfig {
             model_settings: ModelSettings::default(),
             max_nesting_depth: 3,
             trace_sensitive_data: false,
+            budget: Budget::default(),
         }
     }
 }
@@ -125,6 +130,12 @@ impl RunConfig {
     /// Sets whether trace spans record inputs, outputs and tool arguments.
     pub fn trace_sensitive_data(mut self, enabled: bool) -> Self {
         self.trace_sensitive_data = enabled;
+        self
+    }
+
+    /// Sets what each run may spend.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
         self
     }
 

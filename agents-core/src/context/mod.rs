@@ -5,6 +5,7 @@
 //! This layer sits below tools, agents and the runner, so all of them can
 //! name it; it imports only items, usage and models.
 
+mod budget;
 mod config;
 mod records;
 
@@ -13,6 +14,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+pub(crate) use budget::Spent;
+pub use budget::{Budget, BudgetLimit, ModelPrice, PriceTable};
 pub use config::{RunConfig, ToolErrorPolicy};
 pub(crate) use records::ExecutionSink;
 pub use records::ToolExecution;
@@ -51,6 +54,8 @@ pub(crate) struct Runtime {
     pub(crate) path: Arc<[Arc<str>]>,
     /// Where nested runs leave their tool executions for the top-level run.
     pub(crate) executions: ExecutionSink,
+    /// What the top-level run and its nested runs have spent of the budget.
+    pub(crate) spent: Arc<Spent>,
 }
 
 impl<Ctx> RunContext<Ctx> {

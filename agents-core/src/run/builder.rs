@@ -16,7 +16,7 @@ use super::runner::Runner;
 use super::setup::{RunExtras, Start};
 use super::stream::{EventSender, RunStream};
 use crate::agent::Agent;
-use crate::context::{RunConfig, ToolErrorPolicy};
+use crate::context::{Budget, RunConfig, ToolErrorPolicy};
 use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
 use crate::hooks::RunHooks;
 use crate::model::{BoxFuture, Model, ModelSettings};
@@ -80,6 +80,12 @@ impl<Ctx, Out> Run<Ctx, Out> {
     /// Sets the limit of one tool call.
     pub fn tool_timeout(mut self, timeout: Duration) -> Self {
         self.config.tool_timeout = timeout;
+        self
+    }
+
+    /// Sets what this run may spend (see [`Budget`]).
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.config.budget = budget;
         self
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::join_all;
 
+use super::budget;
 use super::effects::ToolInvocation;
 use super::ending::Stop;
 use super::error::ToolFailure;
@@ -73,6 +74,9 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
             pending_turn: calls.to_vec(),
             pending,
         };
+    }
+    if let Err(limit) = budget::before_tool_calls(live, env, tool_calls.len()) {
+        return NextStep::Stop(Stop::Budget(limit));
     }
 
     let guardrails: Vec<&ToolGuardrail<Ctx>> = env

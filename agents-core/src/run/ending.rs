@@ -8,7 +8,7 @@ use super::error::{RunError, ToolFailure};
 use super::live::LiveRun;
 use super::result::{PartialRun, RunResult};
 use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
-use crate::context::RunConfig;
+use crate::context::{BudgetLimit, RunConfig};
 use crate::guardrail::GuardrailOutput;
 use crate::item::{Item, RunItem};
 use crate::model::ModelError;
@@ -51,6 +51,8 @@ pub(super) enum Stop<Out> {
     Session(SessionError),
     /// Cancelled at a turn boundary (after the turn, by a handle).
     Cancelled,
+    /// A budget limit was reached.
+    Budget(BudgetLimit),
     /// An output conversion of the handoff chain failed.
     OutputType,
 }
@@ -202,6 +204,10 @@ pub(super) fn conclude<Ctx, Out>(
             partial: live.partial(),
         }),
         Stop::Cancelled => Err(RunError::Cancelled {
+            partial: live.partial(),
+        }),
+        Stop::Budget(limit) => Err(RunError::BudgetExceeded {
+            limit,
             partial: live.partial(),
         }),
         Stop::Session(source) => Err(RunError::Session {

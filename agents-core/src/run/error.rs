@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use super::result::PartialRun;
 use super::state::{PendingApproval, RunState};
+use crate::context::BudgetLimit;
 use crate::guardrail::GuardrailOutput;
 use crate::model::ModelError;
 
@@ -201,6 +202,16 @@ pub enum RunError {
         /// The state's run.
         partial: Box<PartialRun>,
     },
+    /// The run exceeded its [`Budget`](crate::context::Budget): `limit` says
+    /// which limit and by how much. Raise it, or look at the partial run
+    /// for what was spent.
+    #[error("budget exceeded: {limit}")]
+    BudgetExceeded {
+        /// The limit exceeded.
+        limit: BudgetLimit,
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
     /// The last agent's output type does not convert into the run's output
     /// type. Cannot happen with agents built through the public API; reported
     /// instead of panicking.
@@ -231,6 +242,7 @@ impl RunError {
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
             | RunError::Session { partial, .. }
+            | RunError::BudgetExceeded { partial, .. }
             | RunError::OutputType { partial, .. } => partial,
         }
     }
@@ -269,6 +281,7 @@ impl RunError {
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
             | RunError::Session { partial, .. }
+            | RunError::BudgetExceeded { partial, .. }
             | RunError::OutputType { partial, .. } => *partial,
         }
     }

@@ -14,7 +14,7 @@ use super::result::RunResult;
 use super::setup::Start;
 use super::start::resume;
 use super::turn_loop::{Env, run_loop};
-use crate::context::{ExecutionSink, RunContext, Runtime};
+use crate::context::{ExecutionSink, RunContext, Runtime, Spent};
 use crate::item::Item;
 
 /// Where a run sits: the top-level run, or a nested run of an agent used as
@@ -23,6 +23,7 @@ pub(super) struct Nesting {
     pub(super) depth: u32,
     pub(super) path: Arc<[Arc<str>]>,
     pub(super) executions: ExecutionSink,
+    pub(super) spent: Arc<Spent>,
 }
 
 impl Nesting {
@@ -32,6 +33,7 @@ impl Nesting {
             depth: 0,
             path: Arc::from([]),
             executions: ExecutionSink::default(),
+            spent: Arc::new(Spent::new()),
         }
     }
 }
@@ -80,6 +82,7 @@ where
             depth: nesting.depth,
             path: nesting.path,
             executions: Arc::clone(&nesting.executions),
+            spent: nesting.spent,
         }),
     };
     let env = Env {

@@ -92,6 +92,7 @@ impl<Ctx: Send + Sync + 'static> RunContext<Ctx> {
                 .chain([Arc::clone(&self.agent)])
                 .collect(),
             executions: Arc::clone(&runtime.executions),
+            spent: Arc::clone(&runtime.spent),
         };
         let nested = Box::pin(execute(run, nesting));
         Ok(nested.await)

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use super::budget;
 use super::calls::run_calls;
 use super::checkpoint::checkpoint;
 use super::effects::Effects;
@@ -98,6 +99,9 @@ pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
         if live.ctx.turn >= env.config.max_turns {
             return Stop::MaxTurns;
         }
+        if let Err(limit) = budget::before_model_call(live, env) {
+            return Stop::Budget(limit);
+        }
         begin_turn(live, env).await;
         let request = build_request(live, env).await;
         let response = match call_model(live, env, request, first_turn).await {
@@ -105,7 +109,11 @@ pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
             Err(stop) => return stop,
         };
         first_turn = false;
-        next = match record_response(live, response) {
+        let calls = record_response(live, response);
+        if let Err(limit) = budget::after_model_call(live, env) {
+            return Stop::Budget(limit);
+        }
+        next = match calls {
             calls if calls.is_empty() => answer(live),
             calls => run_calls(live, env, &calls).await,
         };
