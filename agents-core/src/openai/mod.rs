@@ -1,4 +1,4 @@
-//! OpenAI and OpenAI-compatible models (feature `openai`, on by default).
+//! OpenAI and OpenAI-compatible models (feature `openai`).
 //!
 //! - [`OpenAiChat`]: the Chat Completions API, spoken by OpenAI and by
 //!   llama.cpp, vLLM, Ollama and LM Studio.

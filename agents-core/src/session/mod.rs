@@ -7,7 +7,7 @@
 //! the session continues with that agent.
 //!
 //! Stores: [`MemorySession`] (tests, single process) and
-//! [`SqliteSession`] (feature `sqlite`, on by default: embedded, durable,
+//! `SqliteSession` (feature `sqlite`: embedded, durable,
 //! safe across runs and processes sharing one database file).
 //!
 //! # The contract a store keeps
