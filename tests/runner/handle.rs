@@ -332,3 +332,32 @@ async fn a_thousand_paused_runs_all_resume_and_complete() {
         assert_eq!(result.final_output, "finished");
     }
 }
+
+#[test]
+fn run_blocking_runs_from_synchronous_code() {
+    let (open, gate) = gate();
+    open.send_replace(true);
+    let result = Runner::new(two_turns())
+        .run(&agent(), gate, "go")
+        .run_blocking()
+        .unwrap();
+    assert_eq!(result.final_output, "finished");
+    assert_eq!(result.tool_executions.len(), 1);
+}
+
+#[tokio::test]
+async fn run_blocking_refuses_inside_a_runtime() {
+    let (_open, gate) = gate();
+    let model = two_turns();
+    model.allow_unused_steps();
+    let run = Runner::new(model.clone()).run(&agent(), gate, "go");
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.run_blocking()));
+    let message = refused.expect_err("run_blocking inside a runtime must refuse");
+    let message = message
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| message.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("`.await` the run instead"), "{message}");
+    assert_eq!(model.calls(), 0);
+}

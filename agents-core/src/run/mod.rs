@@ -23,6 +23,7 @@
 //! writes) goes through the [`Effects`] seam, so the loop is deterministic
 //! given the effects' results and can run as a durable workflow.
 
+mod blocking;
 mod budget;
 mod builder;
 mod calls;
