@@ -88,6 +88,7 @@ impl Item {
             call_id: call_id.into(),
             output: output.into(),
             is_error: false,
+            interrupted: false,
         })
     }
 
@@ -135,7 +136,29 @@ pub struct ToolOutput {
     /// failing, panicking or timed-out tool) rather than the tool's result.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_error: bool,
+    /// Whether the runner wrote this output because the run stopped before
+    /// the call finished (cancelled, interrupted, timed out, out of
+    /// budget): every call then still has an output, so the conversation
+    /// can be continued (OpenAI's API rejects a call without one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
+
+impl ToolOutput {
+    /// The output of a call the run stopped before it finished: an error
+    /// output saying so, marked [`interrupted`](Self::interrupted).
+    pub fn interrupted(call_id: impl Into<String>) -> Self {
+        ToolOutput {
+            call_id: call_id.into(),
+            output: INTERRUPTED.to_owned(),
+            is_error: true,
+            interrupted: true,
+        }
+    }
+}
+
+/// The text of a call the run stopped before it finished.
+pub const INTERRUPTED: &str = "error: interrupted: the run stopped before this call finished";
 
 /// The runner's answer to a handoff call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

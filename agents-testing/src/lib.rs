@@ -30,10 +30,12 @@
 mod mock;
 pub mod record;
 mod transcript;
+mod validate;
 
 pub use mock::{IntoScriptArgs, MockModel, ScriptedCall, Step, call, call_named};
 pub use record::{RecordingModel, ReplayModel};
 pub use transcript::{RunView, transcript};
+pub use validate::check_request;
 
 /// Snapshot-tests a run's [`transcript`] with `insta`.
 ///

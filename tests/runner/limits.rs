@@ -57,9 +57,11 @@ async fn the_wall_clock_timeout_is_an_error_holding_the_partial_run() {
         panic!("expected a timeout, got {error:?}");
     };
     assert_eq!(*timeout, Duration::from_secs(5));
-    // The tool call the model made is kept even though its tool never finished.
-    assert_eq!(partial.new_items.len(), 1);
+    // The tool call the model made is kept even though its tool never
+    // finished, answered by an interrupted output so the run can go on.
+    assert_eq!(partial.new_items.len(), 2);
     assert!(matches!(&*partial.new_items[0].item, Item::ToolCall(c) if c.name == "sleep"));
+    assert!(matches!(&*partial.new_items[1].item, Item::ToolOutput(o) if o.interrupted));
 }
 
 /// A model that never answers in time.
@@ -134,7 +136,9 @@ async fn cancelling_a_run_returns_the_partial_run() {
     let RunError::Cancelled { partial } = &error else {
         panic!("expected cancellation, got {error:?}");
     };
-    assert_eq!(partial.new_items.len(), 1);
+    // The call and the interrupted output that answers it.
+    assert_eq!(partial.new_items.len(), 2);
+    assert!(matches!(&*partial.new_items[1].item, Item::ToolOutput(o) if o.interrupted));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod budget;
 mod effects;
 mod handle;
 mod handoffs;
+mod interrupt;
 mod limits;
 mod mock;
 mod output;

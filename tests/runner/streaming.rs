@@ -209,7 +209,8 @@ async fn cancelling_a_streamed_run_returns_the_partial_run() {
     };
     assert_eq!(
         partial.new_items.len(),
-        1,
-        "the call made before the cancel is kept"
+        2,
+        "the call made before the cancel is kept, answered as interrupted"
     );
+    assert!(matches!(&*partial.new_items[1].item, Item::ToolOutput(o) if o.interrupted));
 }

@@ -172,6 +172,7 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                     call_id: call.call_id.clone(),
                     output,
                     is_error,
+                    interrupted: false,
                 };
                 if let Some(scope) = scopes.next() {
                     let ended = Event::ToolEnded {

@@ -23,6 +23,7 @@ use super::error::RunError;
 /// | `Ok` after tool calls that failed and went back to the model as error outputs, or with a max-turns fallback | `Degraded` |
 /// | [`RunError::ApprovalRequired`] | `WaitingForApproval` (resume its state to go on) |
 /// | [`RunError::Cancelled`] | `Cancelled` |
+/// | [`RunError::Interrupted`] | `Interrupted` |
 /// | every other [`RunError`] | `Failed` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -43,6 +44,9 @@ pub enum RunStatus {
     Failed,
     /// Cancelled (at once, or after a turn).
     Cancelled,
+    /// Interrupted: the model call or tools in flight were stopped and the
+    /// conversation left ready to continue.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -60,6 +64,7 @@ impl RunStatus {
         match error {
             RunError::ApprovalRequired { .. } => RunStatus::WaitingForApproval,
             RunError::Cancelled { .. } => RunStatus::Cancelled,
+            RunError::Interrupted { .. } => RunStatus::Interrupted,
             _ => RunStatus::Failed,
         }
     }

@@ -62,6 +62,8 @@ pub(super) enum Stop<Out> {
 pub(super) enum Ending<Out> {
     Stopped(Stop<Out>),
     Cancelled,
+    /// A handle interrupted the run.
+    Interrupted,
     TimedOut,
 }
 
@@ -100,7 +102,20 @@ pub(super) fn conclude<Ctx, Out>(
     config: &RunConfig,
     max_turns_handler: Option<MaxTurnsHandler<Out>>,
 ) -> Result<RunResult<Out>, RunError> {
+    if !matches!(
+        ending,
+        Ending::Stopped(Stop::Final(_) | Stop::Interrupted { .. })
+    ) {
+        // The run stopped early: no call is left without an output. A call
+        // paused for approval stays open: it runs on resume.
+        live.close_open_calls();
+    }
     let stop = match ending {
+        Ending::Interrupted => {
+            return Err(RunError::Interrupted {
+                partial: live.partial(),
+            });
+        }
         Ending::Cancelled => {
             return Err(RunError::Cancelled {
                 partial: live.partial(),

@@ -202,6 +202,16 @@ pub enum RunError {
         /// The state's run.
         partial: Box<PartialRun>,
     },
+    /// A [`RunHandle`](super::RunHandle) interrupted the run: its model call
+    /// or tool calls in flight were stopped, each with an
+    /// [interrupted](crate::ToolOutput::interrupted) output. The partial
+    /// run is consistent: continue it with new input
+    /// ([`PartialRun::to_input_list`]).
+    #[error("the run was interrupted")]
+    Interrupted {
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
     /// The run exceeded its [`Budget`](crate::context::Budget): `limit` says
     /// which limit and by how much. Raise it, or look at the partial run
     /// for what was spent.
@@ -243,6 +253,7 @@ impl RunError {
             | RunError::InvalidState { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
+            | RunError::Interrupted { partial }
             | RunError::OutputType { partial, .. } => partial,
         }
     }
@@ -282,6 +293,7 @@ impl RunError {
             | RunError::InvalidState { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
+            | RunError::Interrupted { partial }
             | RunError::OutputType { partial, .. } => *partial,
         }
     }

@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, PoisonError};
 
+use tokio_util::sync::CancellationToken;
+
 use super::Run;
 use super::checkpoint::{checkpoint, open_session};
 use super::effects::{Effects, InProcess};
@@ -68,6 +70,7 @@ where
         config.trace_sensitive_data,
     );
     let max_turns_handler = extras.max_turns_handler.take();
+    let interrupt = extras.interrupt.take();
     let starting = agent.core;
     let ctx = RunContext {
         context,
@@ -117,15 +120,10 @@ where
     let run_scope = events.emit(&live.ctx, &live.agent, started).await;
     let ending = {
         let turns = run_scope.instrument(run_and_save(&mut live, &env, pending_turn, resumed));
-        let cancelled = async {
-            match &cancellation {
-                Some(token) => token.cancelled().await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             biased;
-            () = cancelled => Ending::Cancelled,
+            () = signal(cancellation.as_ref()) => Ending::Cancelled,
+            () = signal(interrupt.as_ref()) => Ending::Interrupted,
             stop = turns => Ending::Stopped(stop),
             () = deadline => Ending::TimedOut,
         }
@@ -137,6 +135,14 @@ where
     events.emit(&live.ctx, &live.agent, ended).await;
     collect_executions(&mut live, nesting.depth, &nesting.executions);
     conclude(live, ending, &config, max_turns_handler)
+}
+
+/// Completes when `token` is cancelled; never without one.
+async fn signal(token: Option<&CancellationToken>) {
+    match token {
+        Some(token) => token.cancelled().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A nested run leaves a copy of its tool executions for the top-level

@@ -57,6 +57,7 @@ pub enum ControlError {
 pub struct RunHandle<Out> {
     control: Arc<RunControl>,
     cancel: CancellationToken,
+    interrupt: CancellationToken,
     events: broadcast::Sender<RunEvent>,
     task: Option<JoinHandle<Result<RunResult<Out>, RunError>>>,
     abort_on_drop: bool,
@@ -88,6 +89,8 @@ where
             None => CancellationToken::new(),
         };
         self.cancellation = Some(cancel.clone());
+        let interrupt = CancellationToken::new();
+        self.extras.interrupt = Some(interrupt.clone());
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         self.extras.events = Some(EventSender::Handle(events.clone()));
         self.extras.control = Some(Arc::clone(&control));
@@ -104,6 +107,7 @@ where
         RunHandle {
             control,
             cancel,
+            interrupt,
             events,
             task: Some(task),
             abort_on_drop: false,
@@ -168,6 +172,16 @@ impl<Out> RunHandle<Out> {
     /// ended or cancelled run does nothing.
     pub fn cancel(&self) {
         self.cancel.cancel();
+    }
+
+    /// Stops the model call or the tool calls in flight and ends the run
+    /// with [`RunError::Interrupted`] (status `Interrupted`): every call
+    /// left without an output gets an
+    /// [interrupted](crate::ToolOutput::interrupted) one, so the partial
+    /// run continues with new input (`partial.to_input_list()` plus a
+    /// message). Does nothing once the run has ended.
+    pub fn interrupt(&self) {
+        self.interrupt.cancel();
     }
 
     /// Lets the current turn finish (its model call and tools), then stops

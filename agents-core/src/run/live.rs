@@ -8,7 +8,7 @@ use super::state::ApprovalDecision;
 use crate::agent::handoff::ConvertFn;
 use crate::agent::{AgentCore, HandoffEntry};
 use crate::context::{RunContext, ToolExecution};
-use crate::item::{Item, RunItem};
+use crate::item::{HandoffOutput, INTERRUPTED, Item, RunItem, ToolOutput};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
 
@@ -89,6 +89,44 @@ impl<Ctx> LiveRun<Ctx> {
         self.decisions
             .get(call_id)
             .or_else(|| self.always.get(tool))
+    }
+
+    /// Gives every tool and handoff call of this run that has no output an
+    /// interrupted one ([`ToolOutput::interrupted`]), so the partial run can
+    /// be continued: for a run stopped before its calls finished.
+    pub(super) fn close_open_calls(&mut self) {
+        let answered: std::collections::HashSet<&str> = self
+            .new_items
+            .iter()
+            .filter(|i| matches!(*i.item, Item::ToolOutput(_) | Item::HandoffOutput(_)))
+            .filter_map(|i| i.item.call_id())
+            .collect();
+        let open: Vec<(bool, String)> = self
+            .new_items
+            .iter()
+            .filter_map(|i| match &*i.item {
+                Item::ToolCall(call) if !answered.contains(call.call_id.as_str()) => {
+                    Some((false, call.call_id.clone()))
+                }
+                Item::HandoffCall(call) if !answered.contains(call.call_id.as_str()) => {
+                    Some((true, call.call_id.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for (handoff, call_id) in open {
+            let output = if handoff {
+                Item::HandoffOutput(HandoffOutput {
+                    call_id,
+                    from_agent: self.agent.name.to_string(),
+                    to_agent: None,
+                    output: INTERRUPTED.to_owned(),
+                })
+            } else {
+                Item::ToolOutput(ToolOutput::interrupted(call_id))
+            };
+            self.push(Arc::new(output));
+        }
     }
 
     /// The agents enclosing this run, outermost first.

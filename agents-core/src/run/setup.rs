@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
 use super::control::RunControl;
 use super::effects::Effects;
 use super::ending::MaxTurnsHandler;
@@ -32,6 +34,9 @@ pub(crate) struct RunExtras<Ctx, Out> {
     /// A handle's requests (pause, stop after the turn); `None` for a run
     /// without a handle.
     pub(crate) control: Option<Arc<RunControl>>,
+    /// A handle's interrupt: stops the model call or tools in flight and
+    /// ends the run as interrupted.
+    pub(crate) interrupt: Option<CancellationToken>,
 }
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
@@ -48,6 +53,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             agent_settings: Vec::new(),
             effects: None,
             control: None,
+            interrupt: None,
         }
     }
 }
