@@ -171,6 +171,24 @@ pub mod __private {
     pub trait SendToolFuture: core::future::Future + Send {}
     impl<F: core::future::Future + Send> SendToolFuture for F {}
 
+    /// Runs a `#[tool(blocking)]` function on tokio's blocking pool; a
+    /// panic in it resumes here, where the runner turns it into a tool
+    /// error.
+    pub async fn run_blocking_tool<F, T>(function: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match tokio::task::spawn_blocking(function).await {
+            Ok(value) => value,
+            Err(error) => match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // Only when the runtime shuts down under the run.
+                Err(error) => std::panic::panic_any(format!("blocking tool stopped: {error}")),
+            },
+        }
+    }
+
     /// Identity that checks [`SendToolFuture`].
     pub fn send_tool_future<F: SendToolFuture>(future: F) -> F {
         future

@@ -67,7 +67,11 @@ mod tool;
 /// | `description = "..."` | the doc comment | what the model reads |
 /// | `strict = true\|false` | `true` | OpenAI strict schema; a schema that cannot be strict (a map) falls back to non-strict |
 /// | `needs_approval` | off | a person approves each call before it runs |
+/// | `blocking` | off | a plain `fn` doing blocking work (files, blocking clients, heavy computation) runs on tokio's blocking pool, so the per-tool and run timeouts fire while it blocks; a call past its timeout leaves its thread running to the end, its result discarded (and a runtime being shut down waits for it) |
 /// | `crate = path` | `::agents_core` | where `agents_core` is, if renamed |
+///
+/// A plain `fn` without `blocking` runs on the run's task: keep it quick,
+/// it holds the run (and its timeouts) while it runs.
 ///
 /// # The code it writes for you
 ///

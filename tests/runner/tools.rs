@@ -274,3 +274,79 @@ async fn empty_arguments_count_as_an_empty_object() {
         "tool `fail` failed: the order database is down"
     );
 }
+
+/// Writes a report, blocking its thread for two seconds.
+#[tool(blocking)]
+fn slow_report(ctx: &RunContext<String>, order_id: String) -> String {
+    std::thread::sleep(Duration::from_secs(2));
+    format!("{order_id} for {}", ctx.context())
+}
+
+/// Reads the context on the blocking pool.
+#[tool(blocking)]
+fn quick_report(customer: &String, order_id: String) -> String {
+    format!("{order_id} for {customer}")
+}
+
+/// Panics on the blocking pool.
+#[tool(blocking)]
+fn broken_report() -> String {
+    panic!("report template missing")
+}
+
+fn reporter() -> Agent<String> {
+    Agent::<String>::builder("Reporter")
+        .tool(slow_report {})
+        .tool(quick_report {})
+        .tool(broken_report {})
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_blocking_tool_past_its_timeout_is_a_timeout_within_a_second() {
+    let model = MockModel::script([
+        Step::tool_calls([agents_testing::call(
+            slow_report {},
+            json!({"order_id": "A-1"}),
+        )]),
+        Step::text("The report is late."),
+    ]);
+    let started = std::time::Instant::now();
+    let result = Runner::new(model)
+        .run(&reporter(), "Ada".to_owned(), "report A-1")
+        .tool_timeout(Duration::from_millis(200))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    let output = &result.tool_executions[0];
+    assert!(!output.succeeded());
+    assert!(
+        output.output().output.contains("timed out"),
+        "{}",
+        output.output().output
+    );
+}
+
+#[tokio::test]
+async fn a_blocking_tool_reads_the_context_and_its_panic_is_a_tool_error() {
+    let model = MockModel::script([
+        Step::tool_calls([
+            agents_testing::call(quick_report {}, json!({"order_id": "A-2"})),
+            agents_testing::call(broken_report {}, json!({})),
+        ]),
+        Step::text("done"),
+    ]);
+    let result = Runner::new(model)
+        .run(&reporter(), "Ada".to_owned(), "report A-2")
+        .await
+        .unwrap();
+    let outputs = outputs(&result);
+    assert_eq!(outputs[0], ("A-2 for Ada".to_owned(), false));
+    assert!(outputs[1].1, "{outputs:?}");
+    assert!(
+        outputs[1].0.contains("report template missing"),
+        "{outputs:?}"
+    );
+}

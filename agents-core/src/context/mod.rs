@@ -116,6 +116,23 @@ impl<Ctx> RunContext<Ctx> {
     }
 }
 
+/// A second handle on the same run: the user's context and the run's
+/// shared parts are `Arc`s, so this is cheap (a `#[tool(blocking)]`
+/// function gets one on its thread).
+impl<Ctx> Clone for RunContext<Ctx> {
+    fn clone(&self) -> Self {
+        RunContext {
+            context: Arc::clone(&self.context),
+            run_id: Arc::clone(&self.run_id),
+            metadata: Arc::clone(&self.metadata),
+            usage: self.usage,
+            agent: Arc::clone(&self.agent),
+            turn: self.turn,
+            runtime: self.runtime.clone(),
+        }
+    }
+}
+
 impl<Ctx> Deref for RunContext<Ctx> {
     type Target = Ctx;
 

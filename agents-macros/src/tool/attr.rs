@@ -5,7 +5,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
 
-const KEYS: &str = "`name`, `description`, `strict`, `needs_approval`, `crate`";
+const KEYS: &str = "`name`, `description`, `strict`, `needs_approval`, `blocking`, `crate`";
 
 /// The keys of `#[tool(...)]`, each with its span.
 #[derive(Default)]
@@ -14,6 +14,7 @@ pub(crate) struct ToolAttr {
     pub(crate) description: Option<LitStr>,
     pub(crate) strict: Option<LitBool>,
     pub(crate) needs_approval: Option<LitBool>,
+    pub(crate) blocking: Option<LitBool>,
     pub(crate) krate: Option<syn::Path>,
 }
 
@@ -60,6 +61,7 @@ pub(crate) fn parse_partial(tokens: TokenStream) -> (ToolAttr, Option<syn::Error
             "needs_approval" => {
                 flag(&meta).and_then(|v| set(&mut attr.needs_approval, v, &meta, "needs_approval"))
             }
+            "blocking" => flag(&meta).and_then(|v| set(&mut attr.blocking, v, &meta, "blocking")),
             "crate" => path(&meta).and_then(|v| set(&mut attr.krate, v, &meta, "crate")),
             _ => Err(syn::Error::new_spanned(
                 meta.path(),

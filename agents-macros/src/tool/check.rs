@@ -45,6 +45,18 @@ pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
             "a tool cannot have a `where` clause",
         ));
     }
+    if let (Some(blocking), Some(asyncness)) = (&attr.blocking, &sig.asyncness) {
+        if blocking.value {
+            errors.push(syn::Error::new(
+                blocking.span(),
+                format!(
+                    "`blocking` is for a plain `fn` doing blocking work; an `async fn` must not block: \
+                     remove `blocking`, or remove `{}` and make it a plain `fn`",
+                    quote::quote!(#asyncness)
+                ),
+            ));
+        }
+    }
     for bad in &tool.bad_params {
         errors.push(syn::Error::new(bad.span, bad.message));
     }

@@ -79,8 +79,20 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     };
 
     let call = quote_spanned! {ident.span()=> #ident(#context_arg #(#names),*) };
+    let blocking = attr.blocking.as_ref().is_some_and(|b| b.value);
     let call = if item.sig.asyncness.is_some() {
         quote_spanned! {ident.span()=> #krate::__private::send_tool_future(#call).await }
+    } else if blocking {
+        // On the blocking pool, with its own handle on the run context, so
+        // that the run's timeouts fire while the function blocks.
+        quote_spanned! {ident.span()=> {
+            let __ctx = ::core::clone::Clone::clone(__ctx);
+            #krate::__private::run_blocking_tool(move || {
+                let __ctx = &__ctx;
+                #call
+            })
+            .await
+        }}
     } else {
         call
     };
