@@ -88,11 +88,42 @@ fn one_turn() -> MockModel {
     MockModel::script([Step::text("ok")])
 }
 
+/// How a sequential run is driven.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Awaited.
+    Plain,
+    /// Started with a handle, its result awaited.
+    Handle,
+    /// Started with a handle, an event subscriber draining its events.
+    Subscribed,
+}
+
 async fn one_run(gate: Gate) {
     let result = Runner::new(script())
         .run(&Triage, gate, "I was charged twice")
         .await;
     assert!(result.is_ok());
+}
+
+async fn one_run_as(gate: Gate, mode: Mode) {
+    let run = Runner::new(script()).run(&Triage, gate, "I was charged twice");
+    match mode {
+        Mode::Plain => assert!(run.await.is_ok()),
+        Mode::Handle => assert!(run.start().result().await.is_ok()),
+        Mode::Subscribed => {
+            let (handle, mut events) = run.start_with_events();
+            let drain = tokio::spawn(async move {
+                let mut received = 0_u32;
+                while events.recv().await.is_ok() {
+                    received += 1;
+                }
+                received
+            });
+            assert!(handle.result().await.is_ok());
+            assert!(drain.await.unwrap() > 0);
+        }
+    }
 }
 
 fn peak_rss_mb() -> f64 {
@@ -140,21 +171,21 @@ fn report(
 }
 
 /// Sequential runs: batches, the median batch reported.
-async fn sequential(runs_per_batch: u64, batches: usize) {
+async fn sequential(config: &str, mode: Mode, runs_per_batch: u64, batches: usize) {
     let gate = Gate::open();
     for _ in 0..200 {
-        one_run(gate.clone()).await;
+        one_run_as(gate.clone(), mode).await;
     }
     let mut times = Vec::new();
     for _ in 0..batches {
         let start = Instant::now();
         for _ in 0..runs_per_batch {
-            one_run(gate.clone()).await;
+            one_run_as(gate.clone(), mode).await;
         }
         times.push(start.elapsed().as_secs_f64());
     }
     report(
-        "sequential",
+        config,
         runs_per_batch,
         1,
         TURNS_PER_RUN,
@@ -230,7 +261,17 @@ async fn history(length: usize, runs: u64, batches: usize) {
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let scale = if quick { 10 } else { 1 };
-    sequential(20_000 / scale, 7).await;
+    // On a worker, as a server's request handler would be: a handle's task
+    // then starts on the same worker.
+    for (config, mode) in [
+        ("sequential", Mode::Plain),
+        ("sequential_handle", Mode::Handle),
+        ("sequential_subscribed", Mode::Subscribed),
+    ] {
+        tokio::spawn(sequential(config, mode, 20_000 / scale, 7))
+            .await
+            .unwrap();
+    }
     for length in [10, 100, 1000] {
         history(length, 20_000 / scale / (1 + length as u64 / 100), 5).await;
     }

@@ -361,3 +361,74 @@ async fn run_blocking_refuses_inside_a_runtime() {
     assert!(message.contains("`.await` the run instead"), "{message}");
     assert_eq!(model.calls(), 0);
 }
+
+#[tokio::test]
+async fn a_run_that_fails_is_failed() {
+    let (_open, gate) = gate();
+    let model = MockModel::script([Step::error(agents_core::ModelError::Server {
+        status: 500,
+        message: "overloaded".to_owned(),
+    })]);
+    let handle = Runner::new(model).run(&agent(), gate, "go").start();
+    let status = handle.status_changes();
+    let error = handle.result().await.unwrap_err();
+    assert!(matches!(error, RunError::Model { .. }), "{error:?}");
+    assert_eq!(*status.borrow(), RunStatus::Failed);
+}
+
+#[tokio::test]
+async fn requests_to_a_run_waiting_for_approval_say_it_has_ended() {
+    /// Needs a person's approval.
+    #[tool(needs_approval)]
+    fn refund() -> String {
+        "refunded".to_owned()
+    }
+    let agent = Agent::<()>::builder("Billing")
+        .tool(refund {})
+        .build()
+        .unwrap();
+    let model = MockModel::script([Step::tool_calls([call(refund {}, json!({}))])]);
+    let handle = Runner::new(model).run(&agent, (), "refund").start();
+    let mut status = handle.status_changes();
+    status
+        .wait_for(|s| *s == RunStatus::WaitingForApproval)
+        .await
+        .unwrap();
+    let ended = Err(ControlError::Ended(RunStatus::WaitingForApproval));
+    assert_eq!(handle.pause(), ended);
+    assert_eq!(handle.resume(), ended);
+    handle.cancel(); // does nothing: the state waits for its decisions
+    let error = handle.result().await.unwrap_err();
+    assert_eq!(error.pending_approvals().len(), 1);
+}
+
+/// A model that never answers.
+struct Silent;
+
+impl agents_core::Model for Silent {
+    fn call(
+        &self,
+        _request: agents_core::ModelRequest,
+    ) -> agents_core::model::BoxFuture<
+        '_,
+        Result<agents_core::ModelResponse, agents_core::ModelError>,
+    > {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn cancel_during_a_model_call_drops_the_call() {
+    let (_open, gate) = gate();
+    let handle = Runner::new(Silent).run(&agent(), gate, "go").start();
+    let mut status = handle.status_changes();
+    status.wait_for(|s| *s == RunStatus::Running).await.unwrap();
+    tokio::task::yield_now().await;
+    handle.cancel();
+    let error = handle.result().await.unwrap_err();
+    let RunError::Cancelled { partial } = error else {
+        panic!("expected a cancelled run, got {error:?}");
+    };
+    assert_eq!(partial.turns, 1);
+    assert!(partial.new_items.is_empty());
+}

@@ -154,7 +154,7 @@ impl<Ctx> Observers<Ctx> {
     /// Sends the stream event `make` builds, built only when the run is
     /// streamed.
     fn send(&self, make: impl FnOnce() -> RunEvent) {
-        if let Some(stream) = &self.stream {
+        if let Some(stream) = self.stream.as_ref().filter(|s| s.is_listened()) {
             stream.send(make());
         }
     }
@@ -312,7 +312,8 @@ impl<Ctx> Observers<Ctx> {
 
     /// Where a streamed model call of `agent` reports its deltas.
     pub(super) fn deltas<'a>(&'a self, agent: &'a Arc<str>) -> Option<DeltaSink<'a>> {
-        self.stream.as_ref().map(|sender| DeltaSink {
+        let stream = self.stream.as_ref().filter(|s| s.is_listened());
+        stream.map(|sender| DeltaSink {
             sender,
             agent,
             call_ids: Vec::new(),

@@ -1,7 +1,7 @@
 //! [`RunHandle`]: a run on a task of its own, watched and steered.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
@@ -58,7 +58,7 @@ pub struct RunHandle<Out> {
     control: Arc<RunControl>,
     cancel: CancellationToken,
     interrupt: CancellationToken,
-    events: broadcast::Sender<RunEvent>,
+    events: Arc<OnceLock<broadcast::Sender<RunEvent>>>,
     task: Option<JoinHandle<Result<RunResult<Out>, RunError>>>,
     abort_on_drop: bool,
 }
@@ -77,12 +77,33 @@ where
     Out: Send + 'static,
 {
     /// Starts the run on a task of its own (`tokio::spawn`) and returns its
-    /// handle. Model calls are made in streaming mode, so subscribers see
-    /// the same [`RunEvent`]s a [streamed](Self::stream) run yields.
+    /// handle. While the handle has event subscribers, model calls are made
+    /// in streaming mode, so they see the same [`RunEvent`]s a
+    /// [streamed](Self::stream) run yields; without subscribers no event is
+    /// built.
     ///
     /// # Panics
     /// Outside a tokio runtime, as `tokio::spawn` does.
-    pub fn start(mut self) -> RunHandle<Out> {
+    pub fn start(self) -> RunHandle<Out> {
+        self.start_inner(false).0
+    }
+
+    /// [`start`](Self::start), with a subscriber made before the run's
+    /// task starts: it receives every event of the run, the first
+    /// `TurnStarted` included ([`RunHandle::events`] receives the events
+    /// from the moment it is called).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::spawn` does.
+    pub fn start_with_events(self) -> (RunHandle<Out>, broadcast::Receiver<RunEvent>) {
+        let (handle, events) = self.start_inner(true);
+        (handle, events.expect("subscribed before the start"))
+    }
+
+    fn start_inner(
+        mut self,
+        subscribe: bool,
+    ) -> (RunHandle<Out>, Option<broadcast::Receiver<RunEvent>>) {
         let control = Arc::new(RunControl::new());
         let cancel = match &self.cancellation {
             Some(token) => token.child_token(),
@@ -91,9 +112,14 @@ where
         self.cancellation = Some(cancel.clone());
         let interrupt = CancellationToken::new();
         self.extras.interrupt = Some(interrupt.clone());
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
-        self.extras.events = Some(EventSender::Handle(events.clone()));
+        let events = Arc::new(OnceLock::new());
+        self.extras.events = Some(EventSender::Handle(Arc::clone(&events)));
         self.extras.control = Some(Arc::clone(&control));
+        let first = subscribe.then(|| {
+            events
+                .get_or_init(|| broadcast::channel(EVENT_BUFFER).0)
+                .subscribe()
+        });
         let run_control = Arc::clone(&control);
         let task = tokio::spawn(async move {
             run_control.set_status(RunStatus::Running);
@@ -104,14 +130,15 @@ where
             });
             outcome
         });
-        RunHandle {
+        let handle = RunHandle {
             control,
             cancel,
             interrupt,
             events,
             task: Some(task),
             abort_on_drop: false,
-        }
+        };
+        (handle, first)
     }
 }
 
@@ -138,7 +165,9 @@ impl<Out> RunHandle<Out> {
     /// `RecvError::Closed` once the handle and the run are gone; a
     /// subscriber made after the end receives nothing.
     pub fn events(&self) -> broadcast::Receiver<RunEvent> {
-        self.events.subscribe()
+        self.events
+            .get_or_init(|| broadcast::channel(EVENT_BUFFER).0)
+            .subscribe()
     }
 
     /// Pauses the run at its next turn boundary (after the current turn's

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::{FutureExt, Stream};
-use tokio::sync::mpsc;
+use std::sync::OnceLock;
+
+use tokio::sync::{broadcast, mpsc};
 
 use super::error::RunError;
 use super::result::RunResult;
@@ -91,20 +93,34 @@ pub enum RunEvent {
 }
 
 /// Where a run's [`RunEvent`]s go: a [`RunStream`]'s queue, or a
-/// [`RunHandle`](super::RunHandle)'s broadcast to its subscribers.
+/// [`RunHandle`](super::RunHandle)'s broadcast, made when the first
+/// subscriber asks for it.
 #[derive(Debug, Clone)]
 pub(crate) enum EventSender {
     Stream(mpsc::UnboundedSender<RunEvent>),
-    Handle(tokio::sync::broadcast::Sender<RunEvent>),
+    Handle(Arc<OnceLock<broadcast::Sender<RunEvent>>>),
 }
 
 impl EventSender {
+    /// Whether anyone receives events now: a stream always; a handle once
+    /// it has a subscriber. Events nobody receives are not even built.
+    pub(crate) fn is_listened(&self) -> bool {
+        match self {
+            EventSender::Stream(_) => true,
+            EventSender::Handle(cell) => cell.get().is_some_and(|s| s.receiver_count() > 0),
+        }
+    }
+
     /// Delivers `event`. Nobody listening (a dropped stream, a handle
     /// without subscribers) is not an error: the run goes on.
     pub(crate) fn send(&self, event: RunEvent) {
         match self {
             EventSender::Stream(sender) => drop(sender.send(event)),
-            EventSender::Handle(sender) => drop(sender.send(event)),
+            EventSender::Handle(cell) => {
+                if let Some(sender) = cell.get() {
+                    drop(sender.send(event));
+                }
+            }
         }
     }
 }
