@@ -12,12 +12,11 @@ mod records;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub(crate) use budget::Spent;
 pub use budget::{Budget, BudgetLimit, ModelPrice, PriceTable};
 pub use config::{RunConfig, ToolErrorPolicy};
-pub(crate) use records::ExecutionSink;
 pub use records::ToolExecution;
 
 use crate::model::Model;
@@ -52,10 +51,34 @@ pub(crate) struct Runtime {
     pub(crate) depth: u32,
     /// The agents enclosing this run, outermost first (empty at the top).
     pub(crate) path: Arc<[Arc<str>]>,
+    /// What the top-level run shares with its nested runs.
+    pub(crate) tree: Arc<RunTree>,
+}
+
+/// What a top-level run and its nested runs (agents used as tools) share:
+/// one allocation per top-level run.
+#[derive(Debug)]
+pub(crate) struct RunTree {
+    /// What they have spent of the budget.
+    pub(crate) spent: Spent,
     /// Where nested runs leave their tool executions for the top-level run.
-    pub(crate) executions: ExecutionSink,
-    /// What the top-level run and its nested runs have spent of the budget.
-    pub(crate) spent: Arc<Spent>,
+    pub(crate) executions: Mutex<Vec<ToolExecution>>,
+}
+
+impl RunTree {
+    pub(crate) fn new() -> Self {
+        RunTree {
+            spent: Spent::new(),
+            executions: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// The path of a top-level run: no enclosing agents. Shared, so a run
+/// does not allocate it.
+pub(crate) fn top_level_path() -> Arc<[Arc<str>]> {
+    static EMPTY: std::sync::OnceLock<Arc<[Arc<str>]>> = std::sync::OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(|| Arc::from([])))
 }
 
 impl<Ctx> RunContext<Ctx> {

@@ -1,6 +1,6 @@
 //! Execution records: what each tool call of a run did, and when.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::item::{Item, ToolCall, ToolOutput};
@@ -72,6 +72,3 @@ impl ToolExecution {
         !self.output().is_error
     }
 }
-
-/// Where nested runs put their records for the top-level run to collect.
-pub(crate) type ExecutionSink = Arc<Mutex<Vec<ToolExecution>>>;

@@ -13,7 +13,7 @@ pub(super) fn before_model_call<Ctx, Out>(
 ) -> Result<(), BudgetLimit> {
     let budget = &env.config.budget;
     match live.ctx.runtime.as_ref() {
-        Some(runtime) if budget.is_limited() => runtime.spent.model_call(budget),
+        Some(runtime) if budget.is_limited() => runtime.tree.spent.model_call(budget),
         _ => Ok(()),
     }
 }
@@ -32,7 +32,7 @@ pub(super) fn after_model_call<Ctx, Out>(
         return Ok(());
     }
     let model = live.agent.model.as_deref();
-    runtime.spent.usage(budget, model, &response.usage)
+    runtime.tree.spent.usage(budget, model, &response.usage)
 }
 
 /// Before a turn's `calls` function tool calls run: the tool-call count.
@@ -45,7 +45,7 @@ pub(super) fn before_tool_calls<Ctx, Out>(
     match live.ctx.runtime.as_ref() {
         Some(runtime) if budget.is_limited() => {
             let calls = u32::try_from(calls).unwrap_or(u32::MAX);
-            runtime.spent.tool_calls(budget, calls)
+            runtime.tree.spent.tool_calls(budget, calls)
         }
         _ => Ok(()),
     }

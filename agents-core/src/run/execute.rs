@@ -16,7 +16,7 @@ use super::result::RunResult;
 use super::setup::Start;
 use super::start::resume;
 use super::turn_loop::{Env, run_loop};
-use crate::context::{ExecutionSink, RunContext, Runtime, Spent};
+use crate::context::{RunContext, RunTree, Runtime, top_level_path};
 use crate::item::Item;
 
 /// Where a run sits: the top-level run, or a nested run of an agent used as
@@ -24,8 +24,7 @@ use crate::item::Item;
 pub(super) struct Nesting {
     pub(super) depth: u32,
     pub(super) path: Arc<[Arc<str>]>,
-    pub(super) executions: ExecutionSink,
-    pub(super) spent: Arc<Spent>,
+    pub(super) tree: Arc<RunTree>,
 }
 
 impl Nesting {
@@ -33,9 +32,8 @@ impl Nesting {
     pub(super) fn top() -> Self {
         Nesting {
             depth: 0,
-            path: Arc::from([]),
-            executions: ExecutionSink::default(),
-            spent: Arc::new(Spent::new()),
+            path: top_level_path(),
+            tree: Arc::new(RunTree::new()),
         }
     }
 }
@@ -84,8 +82,7 @@ where
             config: config.clone(),
             depth: nesting.depth,
             path: nesting.path,
-            executions: Arc::clone(&nesting.executions),
-            spent: nesting.spent,
+            tree: Arc::clone(&nesting.tree),
         }),
     };
     let env = Env {
@@ -133,7 +130,7 @@ where
         usage: live.ctx.usage,
     };
     events.emit(&live.ctx, &live.agent, ended).await;
-    collect_executions(&mut live, nesting.depth, &nesting.executions);
+    collect_executions(&mut live, nesting.depth, &nesting.tree);
     conclude(live, ending, &config, max_turns_handler)
 }
 
@@ -148,8 +145,11 @@ async fn signal(token: Option<&CancellationToken>) {
 /// A nested run leaves a copy of its tool executions for the top-level
 /// run; the top-level run takes every nested run's into its own, by start
 /// time.
-fn collect_executions<Ctx>(live: &mut LiveRun<Ctx>, depth: u32, sink: &ExecutionSink) {
-    let mut shared = sink.lock().unwrap_or_else(PoisonError::into_inner);
+fn collect_executions<Ctx>(live: &mut LiveRun<Ctx>, depth: u32, tree: &RunTree) {
+    let mut shared = tree
+        .executions
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     if depth > 0 {
         shared.extend(live.tool_executions.iter().cloned());
     } else if !shared.is_empty() {

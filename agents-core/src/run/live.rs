@@ -7,7 +7,7 @@ use super::result::PartialRun;
 use super::state::ApprovalDecision;
 use crate::agent::handoff::ConvertFn;
 use crate::agent::{AgentCore, HandoffEntry};
-use crate::context::{RunContext, ToolExecution};
+use crate::context::{RunContext, ToolExecution, top_level_path};
 use crate::item::{HandoffOutput, INTERRUPTED, Item, RunItem, ToolOutput};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
@@ -134,7 +134,7 @@ impl<Ctx> LiveRun<Ctx> {
         self.ctx
             .runtime
             .as_ref()
-            .map_or_else(|| Arc::from([]), |runtime| Arc::clone(&runtime.path))
+            .map_or_else(top_level_path, |runtime| Arc::clone(&runtime.path))
     }
 
     pub(super) fn into_partial(self) -> PartialRun {

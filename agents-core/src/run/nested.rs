@@ -91,8 +91,7 @@ impl<Ctx: Send + Sync + 'static> RunContext<Ctx> {
                 .cloned()
                 .chain([Arc::clone(&self.agent)])
                 .collect(),
-            executions: Arc::clone(&runtime.executions),
-            spent: Arc::clone(&runtime.spent),
+            tree: Arc::clone(&runtime.tree),
         };
         let nested = Box::pin(execute(run, nesting));
         Ok(nested.await)
