@@ -220,9 +220,11 @@ async fn a_streamed_runs_transcript_matches_its_events() {
 async fn max_turns_stops_a_model_that_keeps_calling_tools() {
     let model = model();
     let shop = Arc::new(Shop::default());
+    // Forced on every call: this agent opts out of the reset after tools ran.
     let agent = Agent::<Arc<Shop>>::builder("Looper")
         .tool(lookup_order {})
         .model_settings(settings(ToolChoice::Tool("lookup_order".into())))
+        .reset_tool_choice(false)
         .build()
         .unwrap();
     let error = Runner::new(model)

@@ -187,3 +187,25 @@ fn a_base_url_without_a_scheme_is_refused() {
             .contains("must start with http:// or https://")
     );
 }
+
+#[tokio::test]
+async fn an_empty_object_is_a_decode_error_not_an_empty_answer() {
+    let server = TestServer::start([Reply::json(200, "{}")]).await;
+    let error = model(&server).call(request()).await.unwrap_err();
+    assert!(
+        matches!(&error, ModelError::Decode { message } if message.contains("choices")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_object_from_the_responses_api_is_a_decode_error() {
+    let server = TestServer::start([Reply::json(200, "{}")]).await;
+    let responses =
+        agents_core::openai::OpenAiResponses::new(crate::server::config(&server)).unwrap();
+    let error = responses.call(request()).await.unwrap_err();
+    assert!(
+        matches!(&error, ModelError::Decode { message } if message.contains("Responses API")),
+        "{error:?}"
+    );
+}

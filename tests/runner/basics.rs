@@ -110,22 +110,47 @@ async fn to_input_list_continues_a_conversation() {
     assert!(Arc::ptr_eq(&first.new_items[0].item, &seen[1]));
 }
 
+/// A response with neither a message nor a call ends the run with an empty
+/// answer (the OpenAI Agents SDK's rule for text agents), not another call.
 #[tokio::test]
-async fn a_response_without_message_or_calls_asks_the_model_again() {
-    let model = MockModel::script([
-        Step::items([Item::Reasoning {
-            text: "thinking".into(),
-        }]),
-        Step::text("answer"),
-    ]);
+async fn a_response_without_message_or_calls_ends_with_an_empty_answer() {
+    let model = MockModel::script([Step::items([Item::Reasoning {
+        text: "thinking".into(),
+    }])]);
     let agent: Agent<()> = Agent::builder("Thinker").build().unwrap();
     let result = Runner::new(model.clone())
         .run(&agent, (), "q")
         .await
         .unwrap();
-    assert_eq!(result.final_output, "answer");
-    assert_eq!(result.turns, 2);
-    assert_eq!(model.requests()[1].input.len(), 2);
+    assert_eq!(result.final_output, "");
+    assert_eq!(result.turns, 1);
+    model.assert_complete();
+}
+
+/// For a structured agent the empty answer is an output error, typed.
+#[tokio::test]
+async fn an_empty_response_is_an_output_error_for_a_structured_agent() {
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code, reason = "only parsed")]
+    struct Verdict {
+        refund: bool,
+    }
+    let model = MockModel::script([Step::items([Item::Reasoning {
+        text: "thinking".into(),
+    }])]);
+    let agent = Agent::<()>::builder("Judge")
+        .output_type::<Verdict>()
+        .build()
+        .unwrap();
+    let error = Runner::new(model.clone())
+        .run(&agent, (), "q")
+        .await
+        .unwrap_err();
+    let RunError::OutputParse { output, .. } = &error else {
+        panic!("expected an output error, got {error:?}");
+    };
+    assert_eq!(output, "");
+    assert_eq!(error.partial().turns, 1);
 }
 
 #[tokio::test]

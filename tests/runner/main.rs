@@ -14,4 +14,5 @@ mod send;
 mod snapshots;
 mod streaming;
 mod support;
+mod tool_choice;
 mod tools;

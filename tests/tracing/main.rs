@@ -184,3 +184,39 @@ async fn sensitive_data_is_absent_by_default_and_present_when_enabled() {
     }
     assert!(capture.tree().contains("4242"));
 }
+
+#[tokio::test]
+async fn a_failed_model_call_marks_the_agent_and_the_run_span() {
+    let _serial = SERIAL.lock().await;
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+
+    let agent = Agent::<()>::builder("Triage").build().unwrap();
+    let model = MockModel::script([Step::error(agents_core::ModelError::Server {
+        status: 503,
+        message: "overloaded".to_owned(),
+    })]);
+    let error = Runner::new(model).run(&agent, (), "hi").await.unwrap_err();
+    assert!(matches!(error, RunError::Model { .. }), "{error:?}");
+
+    let spans = capture.0.lock().unwrap();
+    for name in ["agents.run", "invoke_agent", "chat"] {
+        let span = spans
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no {name} span"));
+        assert_eq!(
+            span.fields.get("error.type").map(String::as_str),
+            Some("model_error"),
+            "{name}: {:?}",
+            span.fields
+        );
+        assert_eq!(
+            span.fields.get("otel.status_code").map(String::as_str),
+            Some("ERROR"),
+            "{name}"
+        );
+    }
+}

@@ -55,6 +55,7 @@ pub struct AgentBuilder<Ctx, Out> {
     model: Option<Arc<str>>,
     model_settings: ModelSettings,
     tool_use_behavior: ToolUseBehavior,
+    reset_tool_choice: bool,
     guards: Guards<Ctx>,
     errors: Vec<AgentError>,
     _out: PhantomData<fn() -> Out>,
@@ -80,6 +81,7 @@ impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
             model: None,
             model_settings: ModelSettings::default(),
             tool_use_behavior: ToolUseBehavior::default(),
+            reset_tool_choice: true,
             guards: Guards {
                 input: Vec::new(),
                 output: Vec::new(),
@@ -201,6 +203,18 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self
     }
 
+    /// Whether a forced tool choice ([`ToolChoice::Required`] or a named
+    /// tool) is dropped for this agent's model calls once it has run tools
+    /// in the run, so the model can answer (default `true`: forcing a tool
+    /// on every call would loop until the turn limit). The OpenAI Agents
+    /// SDK's `reset_tool_choice`.
+    ///
+    /// [`ToolChoice::Required`]: crate::model::ToolChoice::Required
+    pub fn reset_tool_choice(mut self, reset: bool) -> Self {
+        self.reset_tool_choice = reset;
+        self
+    }
+
     /// What happens after tools ran; default [`ToolUseBehavior::RunLlmAgain`].
     pub fn tool_use_behavior(mut self, behavior: ToolUseBehavior) -> Self {
         self.tool_use_behavior = behavior;
@@ -245,6 +259,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
+            reset_tool_choice: self.reset_tool_choice,
             guards: self.guards,
             errors,
             _out: PhantomData,
@@ -277,6 +292,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
+            reset_tool_choice: self.reset_tool_choice,
             guards: self.guards,
             errors: self.errors,
             _out: PhantomData,
@@ -316,6 +332,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model: self.model,
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
+            reset_tool_choice: self.reset_tool_choice,
             input_guardrails: self.guards.input,
             output_guardrails: self.guards.output,
             tool_guardrails: self.guards.tool,

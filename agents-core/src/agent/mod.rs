@@ -102,6 +102,8 @@ pub(crate) struct AgentCore<Ctx> {
     pub(crate) model: Option<Arc<str>>,
     pub(crate) model_settings: ModelSettings,
     pub(crate) tool_use_behavior: ToolUseBehavior,
+    /// Whether a forced tool choice is dropped once the agent ran tools.
+    pub(crate) reset_tool_choice: bool,
     pub(crate) input_guardrails: Vec<InputGuardrail<Ctx>>,
     pub(crate) output_guardrails: Vec<ErasedOutputGuardrail<Ctx>>,
     pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,

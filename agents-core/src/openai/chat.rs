@@ -92,6 +92,12 @@ impl Model for OpenAiChat {
         Box::pin(async move {
             let body = body(&self.http.config, &request, false)?;
             let wire: WireResponse = self.http.post_json("chat/completions", &body).await?;
+            if wire.choices.is_empty() {
+                // `{}` with status 200 is not an empty answer.
+                return Err(ModelError::decode(
+                    "the body has no `choices`: not a Chat Completions response",
+                ));
+            }
             Ok(from_wire(wire))
         })
     }

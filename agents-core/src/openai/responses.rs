@@ -69,6 +69,12 @@ impl Model for OpenAiResponses {
         Box::pin(async move {
             let body = wire_request(&self.http.config, &request, false);
             let wire: WireResponse = self.http.post_json("responses", &body).await?;
+            if wire.id.is_none() && wire.status.is_none() && wire.output.is_empty() {
+                // `{}` with status 200 is not an empty answer.
+                return Err(ModelError::decode(
+                    "the body has no `id`, `status` or `output`: not a Responses API response",
+                ));
+            }
             wire.into_response()
         })
     }

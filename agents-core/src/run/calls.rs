@@ -79,6 +79,9 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
         return NextStep::Stop(Stop::Budget(limit));
     }
 
+    if !tool_calls.is_empty() && !live.used_tools.contains(&agent.name) {
+        live.used_tools.push(Arc::clone(&agent.name));
+    }
     let guardrails: Vec<&ToolGuardrail<Ctx>> = env
         .extras
         .tool_guardrails

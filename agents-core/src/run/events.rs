@@ -215,7 +215,13 @@ impl<Ctx> Observers<Ctx> {
                 let turn = self.spans().turn.clone();
                 return Scope(trace::model_call(&turn, request, sensitive));
             }
-            Event::ModelCallFailed { scope, kind } => trace::record_error(&scope.0, kind),
+            Event::ModelCallFailed { scope, kind } => {
+                // The failure ends the agent and the run: mark them too.
+                trace::record_error(&scope.0, kind);
+                let spans = self.spans();
+                trace::record_error(&spans.agent, kind);
+                trace::record_error(&spans.run, kind);
+            }
             Event::ModelCallEnded {
                 scope,
                 response,

@@ -40,6 +40,8 @@ pub(super) struct LiveRun<Ctx> {
     pub(super) saved: usize,
     /// Every tool call this run executed, in call order per turn.
     pub(super) tool_executions: Vec<ToolExecution>,
+    /// The agents that have run function tools in this run.
+    pub(super) used_tools: Vec<Arc<str>>,
 }
 
 impl<Ctx> LiveRun<Ctx> {
@@ -65,6 +67,7 @@ impl<Ctx> LiveRun<Ctx> {
             usage_by_agent: BTreeMap::new(),
             saved: 0,
             tool_executions: Vec::new(),
+            used_tools: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::events::Event;
 use super::live::LiveRun;
 use super::turn_loop::Env;
-use crate::model::ModelRequest;
+use crate::model::{ModelRequest, ToolChoice};
 
 /// Starts a turn: the agent's start (once per agent in a row), the turn
 /// counter, the turn's event.
@@ -29,13 +29,24 @@ pub(super) async fn begin_turn<Ctx: Send + Sync, Out>(
 
 /// The current agent's request: its instructions (resolved now), the
 /// history, its tools and output schema, and its model settings merged
-/// over the run's and under this run's settings for that agent.
+/// over the run's and under this run's settings for that agent; a forced
+/// tool choice is dropped once the agent has run tools (unless the agent
+/// opts out, `reset_tool_choice(false)`).
 pub(super) async fn build_request<Ctx: Send + Sync, Out>(
     live: &LiveRun<Ctx>,
     env: &Env<'_, Ctx, Out>,
 ) -> ModelRequest {
     let agent = &live.agent;
     let settings = agent.model_settings.merge(&env.config.model_settings);
+    let mut settings = env.extras.settings_for(&agent.name, settings);
+    let forced = matches!(
+        settings.tool_choice,
+        Some(ToolChoice::Required | ToolChoice::Tool(_))
+    );
+    if forced && agent.reset_tool_choice && live.used_tools.contains(&agent.name) {
+        // The agent ran tools: let it answer now.
+        settings.tool_choice = None;
+    }
     ModelRequest {
         agent: Arc::clone(&agent.name),
         model: agent.model.clone(),
@@ -43,6 +54,6 @@ pub(super) async fn build_request<Ctx: Send + Sync, Out>(
         input: live.history.clone(),
         tools: Arc::clone(&agent.tool_definitions),
         output_schema: agent.output.schema.clone(),
-        settings: env.extras.settings_for(&agent.name, settings),
+        settings,
     }
 }

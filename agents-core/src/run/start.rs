@@ -83,6 +83,7 @@ pub(super) fn resume<Ctx>(
             usage_by_agent: run.usage_by_agent,
             saved,
             tool_executions: run.tool_executions,
+            used_tools: Vec::new(),
         },
         state.pending_turn,
     ))

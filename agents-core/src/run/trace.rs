@@ -44,6 +44,8 @@ pub(super) fn run(agent: &str, run_id: &str) -> Span {
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
         agents.turns = Empty,
+        error.type = Empty,
+        otel.status_code = Empty,
     )
 }
 
@@ -64,6 +66,8 @@ pub(super) fn agent(parent: &Span, agent: &str) -> Span {
         "invoke_agent",
         gen_ai.operation.name = "invoke_agent",
         gen_ai.agent.name = agent,
+        error.type = Empty,
+        otel.status_code = Empty,
     )
 }
 
@@ -87,6 +91,7 @@ pub(super) fn model_call(parent: &Span, request: &ModelRequest, sensitive: bool)
         gen_ai.system_instructions = Empty,
         gen_ai.output.messages = Empty,
         error.type = Empty,
+        otel.status_code = Empty,
     );
     if let Some(model) = &request.model {
         span.record("gen_ai.request.model", &**model);
@@ -123,8 +128,12 @@ pub(super) fn record_model_end(span: &Span, response: &ModelResponse, sensitive:
     }
 }
 
+/// Marks `span` failed: `error.type`, and the OpenTelemetry status
+/// `ERROR` (`otel.status_code`, the field `tracing-opentelemetry` maps to
+/// the span status).
 pub(super) fn record_error(span: &Span, kind: &str) {
     span.record("error.type", kind);
+    span.record("otel.status_code", "ERROR");
 }
 
 pub(super) fn tool(parent: &Span, call: &ToolCall, sensitive: bool) -> Span {

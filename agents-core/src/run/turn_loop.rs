@@ -120,8 +120,12 @@ pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
     }
 }
 
-/// A response without tool calls: its last message is the final output;
-/// with no message (e.g. only reasoning) the model is asked again.
+/// A response without tool calls: its last message is the final output. A
+/// response with neither a message nor a call (e.g. only reasoning) ends
+/// the run too, with an empty answer: a text agent's final output is `""`,
+/// a structured agent's is an output error (as the OpenAI Agents SDK does
+/// for text; it calls the model again for structured output, this runner
+/// does not).
 fn answer<Ctx, Out>(live: &LiveRun<Ctx>) -> NextStep<Out> {
     let last_message = live.raw_responses.last().and_then(|response| {
         response.output.iter().rev().find_map(|item| match &**item {
@@ -129,5 +133,5 @@ fn answer<Ctx, Out>(live: &LiveRun<Ctx>) -> NextStep<Out> {
             _ => None,
         })
     });
-    last_message.map_or(NextStep::RunAgain, NextStep::FinalOutput)
+    NextStep::FinalOutput(last_message.unwrap_or_default())
 }
