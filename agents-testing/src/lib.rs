@@ -32,7 +32,7 @@ pub mod record;
 mod transcript;
 mod validate;
 
-pub use mock::{IntoScriptArgs, MockModel, ScriptedCall, Step, call, call_named};
+pub use mock::{IntoScriptArgs, MockModel, ScriptedCall, Step, UnexpectedCall, call, call_named};
 pub use record::{RecordingModel, ReplayModel};
 pub use transcript::{RunView, transcript};
 pub use validate::check_request;

@@ -380,16 +380,11 @@ impl MockModel {
         let number = inner.requests.len();
         match inner.steps.pop_front() {
             Some(step) => Ok((step, number as u64)),
-            None => Err(ModelError::other(format!(
-                "mock model: unexpected call #{number} (agent `{}`, {} input items, last: {}): the script had {} steps and all were used",
-                request.agent,
-                request.input.len(),
-                request
-                    .input
-                    .last()
-                    .map_or_else(|| "none".to_owned(), |item| format!("{item:?}")),
-                inner.total_steps,
-            ))),
+            None => Err(ModelError::custom(UnexpectedCall {
+                number: number as u64,
+                request: request.clone(),
+                script_steps: inner.total_steps,
+            })),
         }
     }
 
@@ -468,3 +463,36 @@ impl Model for MockModel {
         Box::pin(futures::stream::iter(events))
     }
 }
+
+/// A call to a [`MockModel`] past the end of its script: the run fails with
+/// [`ModelError::Custom`] holding this, which a test matches with
+/// `error.downcast_ref::<UnexpectedCall>()`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct UnexpectedCall {
+    /// Which call it was, from 1.
+    pub number: u64,
+    /// The request the model received.
+    pub request: ModelRequest,
+    /// How many steps the script had (all used).
+    pub script_steps: usize,
+}
+
+impl std::fmt::Display for UnexpectedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "mock model: unexpected call #{} (agent `{}`, {} input items, last: {}): the script had {} steps and all were used",
+            self.number,
+            self.request.agent,
+            self.request.input.len(),
+            self.request
+                .input
+                .last()
+                .map_or_else(|| "none".to_owned(), |item| format!("{item:?}")),
+            self.script_steps,
+        )
+    }
+}
+
+impl std::error::Error for UnexpectedCall {}

@@ -33,6 +33,13 @@ async fn a_call_after_the_script_ends_is_an_error_naming_the_call() {
     );
     assert_eq!(partial.turns, 2);
     assert_eq!(model.calls(), 2, "the unexpected call is recorded too");
+    // Typed: matched without reading the message.
+    let unexpected = source
+        .downcast_ref::<agents_testing::UnexpectedCall>()
+        .expect("an UnexpectedCall");
+    assert_eq!(unexpected.number, 2);
+    assert_eq!(unexpected.script_steps, 1);
+    assert_eq!(&*unexpected.request.agent, "Greedy");
 }
 
 #[test]

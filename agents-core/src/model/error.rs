@@ -53,11 +53,20 @@ pub enum ModelError {
         /// What was wrong with the response.
         message: String,
     },
-    /// Any other failure, e.g. a test double called more often than scripted.
+    /// Any other failure, described in words.
     #[error("{message}")]
     Other {
         /// What happened.
         message: String,
+    },
+    /// A failure specific to one [`Model`](super::Model) implementation,
+    /// kept typed: match it with [`downcast_ref`](ModelError::downcast_ref)
+    /// (e.g. `agents_testing::UnexpectedCall`, a call past the end of a
+    /// mock model's script).
+    #[error("{source}")]
+    Custom {
+        /// The implementation's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -66,6 +75,22 @@ impl ModelError {
     pub fn other(message: impl Into<String>) -> Self {
         ModelError::Other {
             message: message.into(),
+        }
+    }
+
+    /// A [`Custom`](ModelError::Custom) error holding `error`.
+    pub fn custom(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ModelError::Custom {
+            source: Box::new(error),
+        }
+    }
+
+    /// The error of a [`Custom`](ModelError::Custom) failure as a `T`, if
+    /// it is one.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        match self {
+            ModelError::Custom { source } => source.downcast_ref::<T>(),
+            _ => None,
         }
     }
 
