@@ -350,3 +350,82 @@ async fn a_blocking_tool_reads_the_context_and_its_panic_is_a_tool_error() {
         "{outputs:?}"
     );
 }
+
+/// Counts the calls running at once, and the most seen.
+#[derive(Clone, Default)]
+struct InFlight {
+    now: Arc<std::sync::atomic::AtomicUsize>,
+    most: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Works a little while, counted.
+#[tool]
+async fn work(flight: &InFlight, job: u32) -> String {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = flight.now.fetch_add(1, SeqCst) + 1;
+    flight.most.fetch_max(now, SeqCst);
+    tokio::time::sleep(Duration::from_millis(20 - u64::from(job) * 4)).await;
+    flight.now.fetch_sub(1, SeqCst);
+    format!("job {job}")
+}
+
+fn four_jobs() -> MockModel {
+    MockModel::script([
+        Step::tool_calls((0..4).map(|job| agents_testing::call(work {}, json!({"job": job})))),
+        Step::text("done"),
+    ])
+}
+
+async fn most_at_once(agent: &Agent<InFlight>, run_cap: Option<usize>) -> (usize, Vec<String>) {
+    let flight = InFlight::default();
+    let mut run = Runner::new(four_jobs()).run(agent, flight.clone(), "work");
+    if let Some(cap) = run_cap {
+        run = run.max_concurrent_tool_calls(cap);
+    }
+    let result = run.await.unwrap();
+    let order = outputs_of(&result);
+    (flight.most.load(std::sync::atomic::Ordering::SeqCst), order)
+}
+
+fn outputs_of(result: &RunResult<String>) -> Vec<String> {
+    result
+        .new_items
+        .iter()
+        .filter_map(|i| match &*i.item {
+            Item::ToolOutput(o) => Some(o.output.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn tool_calls_beyond_the_cap_wait_and_outputs_keep_call_order() {
+    let agent = Agent::<InFlight>::builder("Worker")
+        .tool(work {})
+        .build()
+        .unwrap();
+    let in_call_order = ["job 0", "job 1", "job 2", "job 3"]
+        .map(String::from)
+        .to_vec();
+
+    let (most, order) = most_at_once(&agent, None).await;
+    assert_eq!((most, &order), (4, &in_call_order), "no cap: all at once");
+
+    let (most, order) = most_at_once(&agent, Some(2)).await;
+    assert_eq!((most, &order), (2, &in_call_order), "the run's cap");
+
+    let (most, _) = most_at_once(&agent, Some(0)).await;
+    assert_eq!(most, 1, "a cap of 0 counts as 1");
+
+    let capped = Agent::<InFlight>::builder("Worker")
+        .tool(work {})
+        .max_concurrent_tool_calls(1)
+        .build()
+        .unwrap();
+    let (most, order) = most_at_once(&capped, Some(3)).await;
+    assert_eq!(
+        (most, &order),
+        (1, &in_call_order),
+        "the agent's lower cap wins"
+    );
+}

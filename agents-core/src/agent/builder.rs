@@ -56,6 +56,7 @@ pub struct AgentBuilder<Ctx, Out> {
     model_settings: ModelSettings,
     tool_use_behavior: ToolUseBehavior,
     reset_tool_choice: bool,
+    max_concurrent_tool_calls: Option<usize>,
     guards: Guards<Ctx>,
     errors: Vec<AgentError>,
     _out: PhantomData<fn() -> Out>,
@@ -82,6 +83,7 @@ impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
             model_settings: ModelSettings::default(),
             tool_use_behavior: ToolUseBehavior::default(),
             reset_tool_choice: true,
+            max_concurrent_tool_calls: None,
             guards: Guards {
                 input: Vec::new(),
                 output: Vec::new(),
@@ -215,6 +217,15 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self
     }
 
+    /// How many of this agent's tool calls of one response run at once (the
+    /// lower of this and the run's
+    /// [`max_concurrent_tool_calls`](crate::RunConfig::max_concurrent_tool_calls));
+    /// the others wait, outputs still in call order. `0` counts as 1.
+    pub fn max_concurrent_tool_calls(mut self, calls: usize) -> Self {
+        self.max_concurrent_tool_calls = Some(calls);
+        self
+    }
+
     /// What happens after tools ran; default [`ToolUseBehavior::RunLlmAgain`].
     pub fn tool_use_behavior(mut self, behavior: ToolUseBehavior) -> Self {
         self.tool_use_behavior = behavior;
@@ -260,6 +271,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
             reset_tool_choice: self.reset_tool_choice,
+            max_concurrent_tool_calls: self.max_concurrent_tool_calls,
             guards: self.guards,
             errors,
             _out: PhantomData,
@@ -293,6 +305,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
             reset_tool_choice: self.reset_tool_choice,
+            max_concurrent_tool_calls: self.max_concurrent_tool_calls,
             guards: self.guards,
             errors: self.errors,
             _out: PhantomData,
@@ -333,6 +346,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             model_settings: self.model_settings,
             tool_use_behavior: self.tool_use_behavior,
             reset_tool_choice: self.reset_tool_choice,
+            max_concurrent_tool_calls: self.max_concurrent_tool_calls,
             input_guardrails: self.guards.input,
             output_guardrails: self.guards.output,
             tool_guardrails: self.guards.tool,

@@ -104,6 +104,8 @@ pub(crate) struct AgentCore<Ctx> {
     pub(crate) tool_use_behavior: ToolUseBehavior,
     /// Whether a forced tool choice is dropped once the agent ran tools.
     pub(crate) reset_tool_choice: bool,
+    /// How many tool calls of one response run at once (`None`: all).
+    pub(crate) max_concurrent_tool_calls: Option<usize>,
     pub(crate) input_guardrails: Vec<InputGuardrail<Ctx>>,
     pub(crate) output_guardrails: Vec<ErasedOutputGuardrail<Ctx>>,
     pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,

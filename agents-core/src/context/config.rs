@@ -52,6 +52,10 @@ pub struct RunConfig {
     /// What the run may spend (model calls, tool calls, tokens, cost).
     /// No limit by default.
     pub budget: Budget,
+    /// How many tool calls of one model response run at once; the others
+    /// wait for a slot, outputs still in call order. `None` (default): all
+    /// at once. `Some(0)` counts as 1. An agent may set a lower cap.
+    pub max_concurrent_tool_calls: Option<usize>,
 }
 
 impl Default for RunConfig {
@@ -68,6 +72,7 @@ impl Default for RunConfig {
             max_nesting_depth: 3,
             trace_sensitive_data: false,
             budget: Budget::default(),
+            max_concurrent_tool_calls: None,
         }
     }
 }
@@ -130,6 +135,12 @@ impl RunConfig {
     /// Sets whether trace spans record inputs, outputs and tool arguments.
     pub fn trace_sensitive_data(mut self, enabled: bool) -> Self {
         self.trace_sensitive_data = enabled;
+        self
+    }
+
+    /// Sets how many tool calls of one response run at once.
+    pub fn max_concurrent_tool_calls(mut self, calls: usize) -> Self {
+        self.max_concurrent_tool_calls = Some(calls);
         self
     }
 

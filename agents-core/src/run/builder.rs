@@ -83,6 +83,13 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self
     }
 
+    /// Sets how many tool calls of one response run at once (see
+    /// [`RunConfig::max_concurrent_tool_calls`]).
+    pub fn max_concurrent_tool_calls(mut self, calls: usize) -> Self {
+        self.config.max_concurrent_tool_calls = Some(calls);
+        self
+    }
+
     /// Sets what this run may spend (see [`Budget`]).
     pub fn budget(mut self, budget: Budget) -> Self {
         self.config.budget = budget;

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use futures::StreamExt;
 use futures::future::join_all;
 
 use super::budget;
@@ -94,25 +95,43 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
         let started = Event::ToolStarted { call };
         scopes.push(env.events.emit(&live.ctx, agent, started).await);
     }
+    // Calls beyond the cap (the run's and the agent's, the lower) wait for
+    // a slot; outputs still follow the calls' order.
+    let cap = [
+        env.config.max_concurrent_tool_calls,
+        agent.max_concurrent_tool_calls,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .map_or(usize::MAX, |cap| cap.max(1));
     let outcomes = {
         let live = &*live;
-        join_all(tool_calls.iter().zip(&scopes).map(|(call, scope)| {
-            let decision = live.decision(&call.call_id, &call.name);
-            let call = Call {
-                agent,
-                ctx: &live.ctx,
-                call,
-                decision,
-                scope,
-            };
-            let timed = async {
-                let (started_at, clock) = (SystemTime::now(), Instant::now());
-                let outcome = execute_call(env, call, &guardrails).await;
-                (outcome, started_at, clock.elapsed())
-            };
-            scope.instrument(timed)
-        }))
-        .await
+        let calls: Vec<_> = tool_calls
+            .iter()
+            .zip(&scopes)
+            .map(|(call, scope)| {
+                let decision = live.decision(&call.call_id, &call.name);
+                let call = Call {
+                    agent,
+                    ctx: &live.ctx,
+                    call,
+                    decision,
+                    scope,
+                };
+                let timed = async {
+                    let (started_at, clock) = (SystemTime::now(), Instant::now());
+                    let outcome = execute_call(env, call, &guardrails).await;
+                    (outcome, started_at, clock.elapsed())
+                };
+                scope.instrument(timed)
+            })
+            .collect();
+        if cap >= calls.len() {
+            join_all(calls).await
+        } else {
+            futures::stream::iter(calls).buffered(cap).collect().await
+        }
     };
     let mut scopes = scopes.iter();
 
