@@ -3,6 +3,7 @@
 mod basics;
 mod budget;
 mod effects;
+mod enabled;
 mod handle;
 mod handoffs;
 mod interrupt;

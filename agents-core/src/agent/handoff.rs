@@ -134,6 +134,7 @@ impl<Ctx, Out: Send + 'static> Handoff<Ctx, Out> {
                 on_handoff: None,
                 convert: vec![convert::<Target, Out>],
                 input_filter: None,
+                enabled: None,
             },
             _out: PhantomData,
         }
@@ -158,6 +159,7 @@ impl<Ctx, Out: Send + 'static> Handoff<Ctx, Out> {
                 on_handoff: None,
                 convert: vec![convert::<A::Output, Out>],
                 input_filter: None,
+                enabled: None,
             },
             _out: PhantomData,
         }
@@ -212,6 +214,18 @@ impl<Ctx, Out: Send + 'static> Handoff<Ctx, Out> {
         self
     }
 
+    /// Offers the handoff only on turns where `predicate` holds for the run
+    /// context (evaluated before each model call): the model does not see
+    /// it otherwise, and a call to it anyway is an unknown-tool error
+    /// output. The OpenAI Agents SDK's `is_enabled`.
+    pub fn enabled_when(
+        mut self,
+        predicate: impl Fn(&RunContext<Ctx>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.entry.enabled = Some(Arc::new(predicate));
+        self
+    }
+
     /// Rewrites the history the target agent receives, e.g.
     /// [`remove_tool_items`]. The run's items keep everything; only what the
     /// next model call sees changes.
@@ -260,6 +274,9 @@ impl<Ctx> HandoffTarget<Ctx> {
 pub(crate) type OnHandoffFn<Ctx> =
     Arc<dyn Fn(&RunContext<Ctx>, &str) -> Result<(), String> + Send + Sync>;
 
+/// Decides from the run context whether a handoff is offered on a turn.
+pub(crate) type EnabledFn<Ctx> = Arc<dyn Fn(&RunContext<Ctx>) -> bool + Send + Sync>;
+
 /// A handoff as an agent stores it.
 pub(crate) struct HandoffEntry<Ctx> {
     pub(crate) tool_name: String,
@@ -274,9 +291,16 @@ pub(crate) struct HandoffEntry<Ctx> {
     /// Target output → this agent's output, applied in order.
     pub(crate) convert: Vec<ConvertFn>,
     pub(crate) input_filter: Option<HandoffInputFilter>,
+    /// Whether the handoff is offered on a turn; `None`: always.
+    pub(crate) enabled: Option<EnabledFn<Ctx>>,
 }
 
 impl<Ctx> HandoffEntry<Ctx> {
+    /// Whether the handoff is offered on this turn.
+    pub(crate) fn is_enabled(&self, ctx: &RunContext<Ctx>) -> bool {
+        self.enabled.as_ref().is_none_or(|enabled| enabled(ctx))
+    }
+
     pub(crate) fn definition(&self) -> ToolDefinition {
         let (parameters, strict) = match &self.parameters {
             Some((parameters, strict)) => (parameters.clone(), *strict),

@@ -141,6 +141,45 @@ impl<Ctx> AgentCore<Ctx> {
     pub(crate) fn handoff(&self, name: &str) -> Option<&HandoffEntry<Ctx>> {
         self.handoffs.iter().find(|h| h.tool_name == name)
     }
+
+    /// The tool `name`, if it is offered on this turn.
+    pub(crate) fn enabled_tool(
+        &self,
+        ctx: &RunContext<Ctx>,
+        name: &str,
+    ) -> Option<&Arc<dyn DynTool<Ctx>>> {
+        self.tool(name).filter(|tool| tool.dyn_is_enabled(ctx))
+    }
+
+    /// The handoff `name`, if it is offered on this turn.
+    pub(crate) fn enabled_handoff(
+        &self,
+        ctx: &RunContext<Ctx>,
+        name: &str,
+    ) -> Option<&HandoffEntry<Ctx>> {
+        self.handoff(name).filter(|handoff| handoff.is_enabled(ctx))
+    }
+
+    /// The definitions offered on this turn, tools then handoffs: the
+    /// shared list itself when everything is enabled (no allocation).
+    pub(crate) fn offered_definitions(&self, ctx: &RunContext<Ctx>) -> Arc<[ToolDefinition]> {
+        let enabled = |index: usize| match self.tools.get(index) {
+            Some(tool) => tool.dyn_is_enabled(ctx),
+            None => self
+                .handoffs
+                .get(index - self.tools.len())
+                .is_none_or(|handoff| handoff.is_enabled(ctx)),
+        };
+        if (0..self.tool_definitions.len()).all(enabled) {
+            return Arc::clone(&self.tool_definitions);
+        }
+        self.tool_definitions
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| enabled(*index))
+            .map(|(_, definition)| definition.clone())
+            .collect()
+    }
 }
 
 /// An agent whose tools and handoffs run with context `Ctx` and whose final

@@ -58,10 +58,12 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
     let pending: Vec<PendingApproval> = tool_calls
         .iter()
         .filter(|call| {
-            agent.tool(&call.name).is_some_and(|tool| {
-                tool.dyn_needs_approval(&live.ctx, &call.arguments)
-                    && live.decision(&call.call_id, &call.name).is_none()
-            })
+            agent
+                .enabled_tool(&live.ctx, &call.name)
+                .is_some_and(|tool| {
+                    tool.dyn_needs_approval(&live.ctx, &call.arguments)
+                        && live.decision(&call.call_id, &call.name).is_none()
+                })
         })
         .map(|call| PendingApproval {
             agent: agent.name.to_string(),

@@ -101,7 +101,7 @@ pub(super) fn record_response<Ctx>(
     let mut calls = Vec::new();
     for item in &response.output {
         let item = match &**item {
-            Item::ToolCall(call) if agent.handoff(&call.name).is_some() => {
+            Item::ToolCall(call) if agent.enabled_handoff(&live.ctx, &call.name).is_some() => {
                 Arc::new(Item::HandoffCall(call.clone()))
             }
             _ => Arc::clone(item),

@@ -52,7 +52,7 @@ pub(super) async fn build_request<Ctx: Send + Sync, Out>(
         model: agent.model.clone(),
         instructions: agent.instructions.resolve(&live.ctx).await,
         input: live.history.clone(),
-        tools: Arc::clone(&agent.tool_definitions),
+        tools: agent.offered_definitions(&live.ctx),
         output_schema: agent.output.schema.clone(),
         settings,
     }

@@ -20,10 +20,10 @@ pub(super) async fn run_tool_call<Ctx>(
     call: &ToolCall,
     timeout: Duration,
 ) -> Result<String, ToolFailure> {
-    let Some(tool) = agent.tool(&call.name) else {
+    let Some(tool) = agent.enabled_tool(ctx, &call.name) else {
         return Err(ToolFailure::UnknownTool {
             name: call.name.clone(),
-            available: available_tools(agent),
+            available: available_tools(agent, ctx),
         });
     };
     let arguments = if call.arguments.trim().is_empty() {
@@ -53,9 +53,10 @@ pub(super) async fn run_tool_call<Ctx>(
     }
 }
 
-fn available_tools<Ctx>(agent: &AgentCore<Ctx>) -> String {
-    let names: Vec<&str> = agent
-        .tool_definitions
+/// The tools and handoffs offered on this turn, by name.
+fn available_tools<Ctx>(agent: &AgentCore<Ctx>, ctx: &RunContext<Ctx>) -> String {
+    let offered = agent.offered_definitions(ctx);
+    let names: Vec<&str> = offered
         .iter()
         .map(|definition| definition.name.as_str())
         .collect();

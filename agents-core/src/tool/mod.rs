@@ -90,6 +90,15 @@ pub trait Tool<Ctx>: Send + Sync + 'static {
         self.needs_approval()
     }
 
+    /// Whether the tool is offered on this turn (default: always), asked
+    /// before each model call: the model does not see a disabled tool, and
+    /// a call to it anyway is an unknown-tool error output. See
+    /// [`enabled_when`]. The OpenAI Agents SDK's `is_enabled`.
+    fn is_enabled(&self, ctx: &RunContext<Ctx>) -> bool {
+        let _ = ctx;
+        true
+    }
+
     /// Runs the tool with the raw JSON arguments the model wrote.
     ///
     /// The returned text goes to the model as the tool output.
@@ -145,6 +154,9 @@ pub trait DynTool<Ctx>: Send + Sync {
     /// See [`Tool::needs_approval_for`].
     fn dyn_needs_approval(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool;
 
+    /// See [`Tool::is_enabled`].
+    fn dyn_is_enabled(&self, ctx: &RunContext<Ctx>) -> bool;
+
     /// See [`Tool::call`].
     fn dyn_call<'a>(
         &'a self,
@@ -160,6 +172,10 @@ impl<Ctx, T: Tool<Ctx>> DynTool<Ctx> for T {
 
     fn dyn_needs_approval(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool {
         self.needs_approval_for(ctx, arguments)
+    }
+
+    fn dyn_is_enabled(&self, ctx: &RunContext<Ctx>) -> bool {
+        self.is_enabled(ctx)
     }
 
     fn dyn_call<'a>(
@@ -229,6 +245,9 @@ where
     }
     fn needs_approval_for(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool {
         (self.rule)(ctx, arguments)
+    }
+    fn is_enabled(&self, ctx: &RunContext<Ctx>) -> bool {
+        self.tool.is_enabled(ctx)
     }
     fn call(
         &self,
@@ -372,4 +391,72 @@ pub fn output_to_string<T: Serialize + 'static>(value: T) -> Result<String, Tool
     }
     serde_json::to_string(&value)
         .map_err(|err| ToolError::Failed(format!("tool output does not serialize: {err}")))
+}
+
+/// `tool`, offered only on turns where `predicate` holds for the run
+/// context (evaluated before each model call).
+///
+/// ```
+/// use agents_core::prelude::*;
+/// use agents_core::tool::enabled_when;
+///
+/// struct Shop { refunds_open: bool }
+///
+/// /// Refund an order.
+/// #[tool]
+/// fn refund(order_id: String) -> String { order_id }
+///
+/// let agent = Agent::<Shop>::builder("Billing")
+///     .tool(enabled_when(refund {}, |ctx: &RunContext<Shop>| ctx.refunds_open))
+///     .build()?;
+/// # Ok::<(), agents_core::AgentError>(())
+/// ```
+pub fn enabled_when<Ctx, T, F>(tool: T, predicate: F) -> EnabledTool<T, F>
+where
+    T: Tool<Ctx>,
+    F: Fn(&RunContext<Ctx>) -> bool + Send + Sync + 'static,
+{
+    EnabledTool { tool, predicate }
+}
+
+/// A tool offered only while a predicate holds. Made by [`enabled_when`].
+#[derive(Debug, Clone)]
+pub struct EnabledTool<T, F> {
+    tool: T,
+    predicate: F,
+}
+
+impl<Ctx, T, F> Tool<Ctx> for EnabledTool<T, F>
+where
+    T: Tool<Ctx>,
+    F: Fn(&RunContext<Ctx>) -> bool + Send + Sync + 'static,
+{
+    fn name(&self) -> &str {
+        self.tool.name()
+    }
+    fn description(&self) -> &str {
+        self.tool.description()
+    }
+    fn parameters(&self) -> serde_json::Value {
+        self.tool.parameters()
+    }
+    fn strict(&self) -> bool {
+        self.tool.strict()
+    }
+    fn needs_approval(&self) -> bool {
+        self.tool.needs_approval()
+    }
+    fn needs_approval_for(&self, ctx: &RunContext<Ctx>, arguments: &str) -> bool {
+        self.tool.needs_approval_for(ctx, arguments)
+    }
+    fn is_enabled(&self, ctx: &RunContext<Ctx>) -> bool {
+        (self.predicate)(ctx) && self.tool.is_enabled(ctx)
+    }
+    fn call(
+        &self,
+        ctx: &RunContext<Ctx>,
+        arguments: &str,
+    ) -> impl Future<Output = Result<String, ToolError>> + Send {
+        self.tool.call(ctx, arguments)
+    }
 }
