@@ -314,3 +314,60 @@ async fn guardrails_declared_with_the_agent_macro_apply() {
         "The order was found; payment details are hidden."
     );
 }
+
+/// Says whether the answer is polite.
+fn polite() -> OutputGuardrail<(), String> {
+    OutputGuardrail::new("polite", |_ctx, answer: &String| {
+        let rude = answer.contains("go away");
+        Box::pin(async move {
+            if rude {
+                GuardrailOutput::trip(json!({"reason": "rude"}))
+            } else {
+                GuardrailOutput::pass()
+            }
+        })
+    })
+}
+
+#[tokio::test]
+async fn every_guardrail_that_ran_is_on_the_result() {
+    use agents_core::run::{GuardrailKind, GuardrailResult};
+    let model = MockModel::script([Step::text("Your order is on its way.")]);
+    let result = Runner::new(model)
+        .run(&desk(), (), "where is my order?")
+        .input_guardrail(no_homework())
+        .input_guardrail(no_homework().blocking())
+        .output_guardrail(polite())
+        .await
+        .unwrap();
+    let listed: Vec<(&str, GuardrailKind, bool)> = result
+        .guardrail_results
+        .iter()
+        .map(|r: &GuardrailResult| (r.guardrail.as_str(), r.kind, r.output.tripwire_triggered))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("no_homework", GuardrailKind::Input, false),
+            ("no_homework", GuardrailKind::Input, false),
+            ("polite", GuardrailKind::Output, false),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_tripped_guardrail_is_on_the_partial_run() {
+    let model = MockModel::script([Step::text("go away")]);
+    let error = Runner::new(model)
+        .run(&desk(), (), "where is my order?")
+        .input_guardrail(no_homework())
+        .output_guardrail(polite())
+        .await
+        .unwrap_err();
+    let results = &error.partial().guardrail_results;
+    assert_eq!(results.len(), 2);
+    assert!(!results[0].output.tripwire_triggered);
+    assert_eq!(results[1].guardrail, "polite");
+    assert!(results[1].output.tripwire_triggered);
+    assert_eq!(results[1].output.info, json!({"reason": "rude"}));
+}

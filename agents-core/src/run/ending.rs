@@ -142,6 +142,7 @@ pub(super) fn conclude<Ctx, Out>(
             raw_responses: live.raw_responses,
             turns: live.ctx.turn,
             tool_executions: live.tool_executions,
+            guardrail_results: live.guardrail_results,
             max_turns_fallback: false,
         }),
         Stop::MaxTurns => {
@@ -260,6 +261,7 @@ fn fallback_result<Out>(
         raw_responses: partial.raw_responses,
         turns: partial.turns,
         tool_executions: partial.tool_executions,
+        guardrail_results: partial.guardrail_results,
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::ending::Stop;
 use super::events::Event;
 use super::live::LiveRun;
+use super::result::{GuardrailKind, GuardrailResult};
 use super::turn_loop::Env;
 use crate::agent::output::AnyOutput;
 use crate::guardrail::GuardrailOutput;
@@ -14,7 +15,7 @@ use crate::guardrail::GuardrailOutput;
 /// converted back through every handoff taken, checked by the run's output
 /// guardrails.
 pub(super) async fn finalize<Ctx: Send + Sync, Out: Send + 'static>(
-    live: &LiveRun<Ctx>,
+    live: &mut LiveRun<Ctx>,
     env: &Env<'_, Ctx, Out>,
     text: &str,
 ) -> Stop<Out> {
@@ -34,7 +35,8 @@ pub(super) async fn finalize<Ctx: Send + Sync, Out: Send + 'static>(
     for stage in 0..=stages {
         for guardrail in agent.output_guardrails.iter().filter(|g| g.stage == stage) {
             let check = (guardrail.check)(&live.ctx, &*value);
-            if let Some(stop) = checked(live, env, &guardrail.name, check).await {
+            let result = checked(live, env, &guardrail.name, check).await;
+            if let Some(stop) = record(live, result) {
                 return stop;
             }
         }
@@ -59,7 +61,8 @@ pub(super) async fn finalize<Ctx: Send + Sync, Out: Send + 'static>(
     };
     for guardrail in &env.extras.output_guardrails {
         let check = (guardrail.check)(&live.ctx, &output);
-        if let Some(stop) = checked(live, env, &guardrail.name, check).await {
+        let result = checked(live, env, &guardrail.name, check).await;
+        if let Some(stop) = record(live, result) {
             return stop;
         }
     }
@@ -68,13 +71,13 @@ pub(super) async fn finalize<Ctx: Send + Sync, Out: Send + 'static>(
     Stop::Final(output)
 }
 
-/// Runs one output guardrail's check in its own scope; a trip stops the run.
+/// Runs one output guardrail's check in its own scope.
 async fn checked<Ctx: Send + Sync, Out>(
     live: &LiveRun<Ctx>,
     env: &Env<'_, Ctx, Out>,
     name: &str,
     check: impl Future<Output = GuardrailOutput>,
-) -> Option<Stop<Out>> {
+) -> GuardrailResult {
     let started = Event::GuardrailStarted {
         parent: None,
         name,
@@ -88,8 +91,22 @@ async fn checked<Ctx: Send + Sync, Out>(
         triggered,
     };
     env.events.emit(&live.ctx, &live.agent, ended).await;
-    triggered.then(|| Stop::OutputTripwire {
+    GuardrailResult {
         guardrail: name.to_owned(),
+        kind: GuardrailKind::Output,
         output,
-    })
+    }
+}
+
+/// Keeps a guardrail's result on the run; a trip stops it.
+fn record<Ctx, Out>(live: &mut LiveRun<Ctx>, result: GuardrailResult) -> Option<Stop<Out>> {
+    let stop = result
+        .output
+        .tripwire_triggered
+        .then(|| Stop::OutputTripwire {
+            guardrail: result.guardrail.clone(),
+            output: result.output.clone(),
+        });
+    live.guardrail_results.push(result);
+    stop
 }

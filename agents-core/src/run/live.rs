@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::result::PartialRun;
+use super::result::{GuardrailResult, PartialRun};
 use super::state::ApprovalDecision;
 use crate::agent::handoff::ConvertFn;
 use crate::agent::{AgentCore, HandoffEntry};
@@ -42,6 +42,8 @@ pub(super) struct LiveRun<Ctx> {
     pub(super) tool_executions: Vec<ToolExecution>,
     /// The agents that have run function tools in this run.
     pub(super) used_tools: Vec<Arc<str>>,
+    /// Every input and output guardrail that ran.
+    pub(super) guardrail_results: Vec<GuardrailResult>,
 }
 
 impl<Ctx> LiveRun<Ctx> {
@@ -68,6 +70,7 @@ impl<Ctx> LiveRun<Ctx> {
             saved: 0,
             tool_executions: Vec::new(),
             used_tools: Vec::new(),
+            guardrail_results: Vec::new(),
         }
     }
 
@@ -154,6 +157,7 @@ impl<Ctx> LiveRun<Ctx> {
             raw_responses: self.raw_responses,
             turns: self.ctx.turn,
             tool_executions: self.tool_executions,
+            guardrail_results: self.guardrail_results,
         }
     }
 

@@ -64,7 +64,7 @@ pub use events::DeltaSink;
 pub use handle::{ControlError, EVENT_BUFFER, RunHandle};
 pub use input::RunInput;
 pub use nested::{NestedResult, NestedRunError};
-pub use result::{PartialRun, RunResult, ToleratedFailure};
+pub use result::{GuardrailKind, GuardrailResult, PartialRun, RunResult, ToleratedFailure};
 pub use runner::Runner;
 pub use state::{ApprovalDecision, PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
 pub use stream::{RunEvent, RunStream};

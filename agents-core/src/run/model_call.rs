@@ -10,6 +10,7 @@ use super::effects::ModelCall;
 use super::ending::Stop;
 use super::events::Event;
 use super::live::LiveRun;
+use super::result::{GuardrailKind, GuardrailResult};
 use super::turn_loop::Env;
 use crate::guardrail::{GuardrailMode, InputGuardrail};
 use crate::item::Item;
@@ -117,45 +118,75 @@ pub(super) fn record_response<Ctx>(
 
 /// The first model call with the input guardrails: blocking ones before it
 /// (a trip means no call), parallel ones beside it (a trip discards the
-/// answer, or drops the call if it is still running).
+/// answer, or drops the call if it is still running). Every guardrail that
+/// ran is kept on the run.
 async fn with_input_guardrails<Ctx, Out, T>(
-    live: &LiveRun<Ctx>,
+    live: &mut LiveRun<Ctx>,
     guardrails: &[&InputGuardrail<Ctx>],
     call: impl Future<Output = T>,
 ) -> Result<T, Stop<Out>> {
-    let check = |mode: GuardrailMode| {
-        let selected: Vec<&InputGuardrail<Ctx>> = guardrails
-            .iter()
-            .copied()
-            .filter(|g| g.mode == mode)
-            .collect();
-        async move {
-            let outputs =
-                join_all(selected.iter().map(|g| (g.check)(&live.ctx, &live.input))).await;
-            selected
+    let (results, outcome) = {
+        let live = &*live;
+        let check = |mode: GuardrailMode| {
+            let selected: Vec<&InputGuardrail<Ctx>> = guardrails
                 .iter()
-                .zip(outputs)
-                .find(|(_, output)| output.tripwire_triggered)
-                .map(|(g, output)| Stop::InputTripwire {
-                    guardrail: g.name.to_string(),
-                    output,
-                })
+                .copied()
+                .filter(|g| g.mode == mode)
+                .collect();
+            async move {
+                let outputs =
+                    join_all(selected.iter().map(|g| (g.check)(&live.ctx, &live.input))).await;
+                selected
+                    .iter()
+                    .zip(outputs)
+                    .map(|(g, output)| GuardrailResult {
+                        guardrail: g.name.to_string(),
+                        kind: GuardrailKind::Input,
+                        output,
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        let mut results = check(GuardrailMode::Blocking).await;
+        if let Some(stop) = trip(&results) {
+            (results, Err(stop))
+        } else {
+            let parallel = check(GuardrailMode::Parallel);
+            tokio::pin!(parallel, call);
+            let outcome = tokio::select! {
+                biased;
+                parallel_results = &mut parallel => {
+                    let stop = trip(&parallel_results);
+                    results.extend(parallel_results);
+                    match stop {
+                        Some(stop) => Err(stop),
+                        None => Ok(call.await),
+                    }
+                }
+                answer = &mut call => {
+                    let parallel_results = parallel.await;
+                    let stop = trip(&parallel_results);
+                    results.extend(parallel_results);
+                    match stop {
+                        Some(stop) => Err(stop),
+                        None => Ok(answer),
+                    }
+                }
+            };
+            (results, outcome)
         }
     };
-    if let Some(stop) = check(GuardrailMode::Blocking).await {
-        return Err(stop);
-    }
-    let parallel = check(GuardrailMode::Parallel);
-    tokio::pin!(parallel, call);
-    tokio::select! {
-        biased;
-        tripped = &mut parallel => match tripped {
-            Some(stop) => Err(stop),
-            None => Ok(call.await),
-        },
-        outcome = &mut call => match parallel.await {
-            Some(stop) => Err(stop),
-            None => Ok(outcome),
-        },
-    }
+    live.guardrail_results.extend(results);
+    outcome
+}
+
+/// The stop for the first tripped guardrail of `results`, if one tripped.
+fn trip<Out>(results: &[GuardrailResult]) -> Option<Stop<Out>> {
+    results
+        .iter()
+        .find(|result| result.output.tripwire_triggered)
+        .map(|result| Stop::InputTripwire {
+            guardrail: result.guardrail.clone(),
+            output: result.output.clone(),
+        })
 }

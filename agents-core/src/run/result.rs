@@ -5,9 +5,32 @@ use serde::{Deserialize, Serialize};
 
 use super::control::RunStatus;
 use crate::context::ToolExecution;
+use crate::guardrail::GuardrailOutput;
 use crate::item::{Item, RunItem};
 use crate::model::ModelResponse;
 use crate::usage::Usage;
+
+/// Which guardrails a [`GuardrailResult`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GuardrailKind {
+    /// An input guardrail (first turn).
+    Input,
+    /// An output guardrail (the final output).
+    Output,
+}
+
+/// What one input or output guardrail concluded in a run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct GuardrailResult {
+    /// The guardrail's name.
+    pub guardrail: String,
+    /// Input or output.
+    pub kind: GuardrailKind,
+    /// Its output: tripped or not, and its info.
+    pub output: GuardrailOutput,
+}
 
 /// A failure a run went on after (its result is then
 /// [`RunStatus::Degraded`]).
@@ -61,6 +84,9 @@ pub struct RunResult<Out> {
     /// used as tools included, see [`ToolExecution::path`]), by start
     /// time. The model calls made are [`raw_responses`](Self::raw_responses).
     pub tool_executions: Vec<ToolExecution>,
+    /// Every input and output guardrail that ran, in the order they
+    /// finished checking (tripped or not).
+    pub guardrail_results: Vec<GuardrailResult>,
     /// Whether a max-turns handler gave the final output.
     pub(crate) max_turns_fallback: bool,
 }
@@ -130,6 +156,10 @@ pub struct PartialRun {
     /// [`RunState`](super::RunState): a resumed run lists its own.
     #[serde(skip)]
     pub tool_executions: Vec<ToolExecution>,
+    /// Every input and output guardrail that ran, as in
+    /// [`RunResult::guardrail_results`]; not serialized either.
+    #[serde(skip)]
+    pub guardrail_results: Vec<GuardrailResult>,
 }
 
 impl PartialRun {

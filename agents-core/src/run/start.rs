@@ -84,6 +84,7 @@ pub(super) fn resume<Ctx>(
             saved,
             tool_executions: run.tool_executions,
             used_tools: Vec::new(),
+            guardrail_results: run.guardrail_results,
         },
         state.pending_turn,
     ))
