@@ -162,7 +162,8 @@ pub struct RunStream<Out> {
 /// Where the run stands: running, or ended with its outcome.
 enum Progress<Out> {
     Running(BoxFuture<'static, Result<RunResult<Out>, RunError>>),
-    Ended(Result<RunResult<Out>, RunError>),
+    /// Boxed: a result is large, a running stream holds only a pointer.
+    Ended(Box<Result<RunResult<Out>, RunError>>),
 }
 
 impl<Out> std::fmt::Debug for RunStream<Out> {
@@ -192,7 +193,7 @@ impl<Out> RunStream<Out> {
     pub async fn result(self) -> Result<RunResult<Out>, RunError> {
         match self.progress {
             Progress::Running(run) => run.await,
-            Progress::Ended(outcome) => outcome,
+            Progress::Ended(outcome) => *outcome,
         }
     }
 }
@@ -213,7 +214,7 @@ impl<Out> Stream for RunStream<Out> {
             match &mut this.progress {
                 Progress::Running(run) => match run.poll_unpin(cx) {
                     // Deliver what the run sent before it ended, then end.
-                    Poll::Ready(outcome) => this.progress = Progress::Ended(outcome),
+                    Poll::Ready(outcome) => this.progress = Progress::Ended(Box::new(outcome)),
                     Poll::Pending => return Poll::Pending,
                 },
                 Progress::Ended(_) => {
