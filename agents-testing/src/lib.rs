@@ -29,11 +29,13 @@
 
 mod mock;
 pub mod record;
+mod spans;
 mod transcript;
 mod validate;
 
 pub use mock::{IntoScriptArgs, MockModel, ScriptedCall, Step, UnexpectedCall, call, call_named};
 pub use record::{RecordingModel, ReplayModel};
+pub use spans::{CapturedSpan, SpanCapture};
 pub use transcript::{RunView, transcript};
 pub use validate::check_request;
 
