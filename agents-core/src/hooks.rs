@@ -112,7 +112,9 @@ pub trait RunHooks<Ctx>: Send + Sync + 'static {
         async {}
     }
 
-    /// The conversation is handed from `from` to `to`.
+    /// The conversation is handed from `from` to `to`. Run-level hooks see
+    /// every handoff; an agent's own hooks see the handoffs *to* that agent
+    /// (as the OpenAI Agents SDK's `AgentHooks.on_handoff`).
     fn on_handoff(
         &self,
         ctx: &RunContext<Ctx>,

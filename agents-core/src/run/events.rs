@@ -70,7 +70,8 @@ pub(super) enum Event<'a> {
     },
     /// A guardrail decided.
     GuardrailEnded { scope: &'a Scope, triggered: bool },
-    /// The conversation is handed to `to`.
+    /// The conversation is handed to `to` (emitted through
+    /// [`Observers::handoff`], whose hooks are the receiving agent's).
     Handoff { to: &'a Arc<str> },
     /// The agent produced the final output (as the model wrote it).
     AgentEnded { output: &'a str },
@@ -292,10 +293,27 @@ impl<Ctx> Observers<Ctx> {
                 Event::ToolEnded { call, output, .. } => {
                     hook.tool_end(ctx, name, call, output).await;
                 }
-                Event::Handoff { to } => hook.handoff(ctx, name, to).await,
                 Event::AgentEnded { output } => hook.agent_end(ctx, name, output).await,
                 _ => return,
             }
+        }
+    }
+
+    /// A handoff from `from` to `to`: spans and stream events as for any
+    /// event (about `from`), then the run's hooks and the hooks of the
+    /// agent receiving the conversation (the OpenAI Agents SDK's
+    /// `AgentHooks.on_handoff` fires on the receiving agent too).
+    pub(super) async fn handoff(
+        &self,
+        ctx: &RunContext<Ctx>,
+        from: &AgentCore<Ctx>,
+        to: &AgentCore<Ctx>,
+    ) where
+        Ctx: Send + Sync,
+    {
+        self.observe(from, Event::Handoff { to: &to.name });
+        for hook in self.hooks(to) {
+            hook.handoff(ctx, &from.name, &to.name).await;
         }
     }
 

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use super::events::Event;
 use super::live::LiveRun;
 use super::turn_loop::Env;
 use crate::agent::AgentCore;
@@ -74,9 +73,7 @@ pub(super) async fn take_handoff<Ctx: Send + Sync, Out>(
         let history = std::mem::take(&mut live.history);
         live.history = filter(history);
     }
-    let event = Event::Handoff {
-        to: &handoff.target_name,
-    };
-    env.events.emit(&live.ctx, &agent, event).await;
+    let target = handoff.target.resolve();
+    env.events.handoff(&live.ctx, &agent, &target).await;
     live.switch_to(handoff);
 }
