@@ -110,3 +110,32 @@ async fn a_failed_model_call_marks_the_agent_and_the_run_span() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_run_span_carries_the_workflow_group_and_trace_metadata() {
+    let _serial = SERIAL.lock().await;
+    let (capture, _guard) = SpanCapture::install();
+    let agent = Agent::<()>::builder("Triage").build().unwrap();
+    Runner::new(MockModel::script([Step::text("hi")]))
+        .with_config(
+            RunConfig::new()
+                .workflow_name("support desk")
+                .group_id("conversation-7")
+                .trace_metadata("channel", "email"),
+        )
+        .run(&agent, (), "hello")
+        .await
+        .unwrap();
+    let run = capture.find("agents.run").expect("a run span");
+    assert_eq!(run.fields["agents.workflow.name"], "support desk");
+    assert_eq!(run.fields["agents.group.id"], "conversation-7");
+    assert_eq!(
+        run.fields["agents.trace.metadata"],
+        r#"{"channel":"email"}"#
+    );
+    let agent_span = capture.find("invoke_agent").expect("an agent span");
+    assert_eq!(
+        agent_span.fields["agents.agent.output_type"],
+        "alloc::string::String"
+    );
+}

@@ -56,6 +56,15 @@ pub struct RunConfig {
     /// wait for a slot, outputs still in call order. `None` (default): all
     /// at once. `Some(0)` counts as 1. An agent may set a lower cap.
     pub max_concurrent_tool_calls: Option<usize>,
+    /// The workflow this run belongs to, on its trace's run span
+    /// (`agents.workflow.name`). The OpenAI Agents SDK's `workflow_name`.
+    pub workflow_name: Option<String>,
+    /// Groups the traces of related runs, e.g. a conversation id
+    /// (`agents.group.id`). The OpenAI Agents SDK's `group_id`.
+    pub group_id: Option<String>,
+    /// Metadata on the run span (`agents.trace.metadata`, as JSON); unlike
+    /// [`metadata`](Self::metadata), not visible to tools.
+    pub trace_metadata: Arc<Metadata>,
 }
 
 impl Default for RunConfig {
@@ -73,6 +82,9 @@ impl Default for RunConfig {
             trace_sensitive_data: false,
             budget: Budget::default(),
             max_concurrent_tool_calls: None,
+            workflow_name: None,
+            group_id: None,
+            trace_metadata: Arc::default(),
         }
     }
 }
@@ -135,6 +147,28 @@ impl RunConfig {
     /// Sets whether trace spans record inputs, outputs and tool arguments.
     pub fn trace_sensitive_data(mut self, enabled: bool) -> Self {
         self.trace_sensitive_data = enabled;
+        self
+    }
+
+    /// Sets the workflow name on the run's trace.
+    pub fn workflow_name(mut self, name: impl Into<String>) -> Self {
+        self.workflow_name = Some(name.into());
+        self
+    }
+
+    /// Sets the group id on the run's trace.
+    pub fn group_id(mut self, id: impl Into<String>) -> Self {
+        self.group_id = Some(id.into());
+        self
+    }
+
+    /// Adds one entry of trace metadata.
+    pub fn trace_metadata(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        Arc::make_mut(&mut self.trace_metadata).insert(key.into(), value.into());
         self
     }
 

@@ -19,7 +19,7 @@ use tracing::Span;
 use tracing::instrument::{Instrument, Instrumented};
 
 use super::stream::{EventSender, RunEvent};
-use super::trace::{self, Spans};
+use super::trace::{self, Spans, TraceGroup};
 use crate::agent::AgentCore;
 use crate::context::RunContext;
 use crate::hooks::{DynRunHooks, ToolStartDecision};
@@ -35,6 +35,7 @@ pub(super) enum Event<'a> {
     RunStarted {
         starting_agent: &'a str,
         run_id: &'a str,
+        group: &'a TraceGroup<'a>,
     },
     /// An agent starts: at the start of the run and after each handoff.
     AgentStarted,
@@ -193,8 +194,9 @@ impl<Ctx> Observers<Ctx> {
             Event::RunStarted {
                 starting_agent,
                 run_id,
+                group,
             } => {
-                let span = trace::run(starting_agent, run_id);
+                let span = trace::run(starting_agent, run_id, group);
                 *self.spans() = Spans::new(span.clone());
                 return Scope(span);
             }
@@ -202,7 +204,7 @@ impl<Ctx> Observers<Ctx> {
                 {
                     let mut spans = self.spans();
                     if spans.agent_name.as_deref() != Some(&*agent.name) {
-                        spans.agent = trace::agent(&spans.run, &agent.name);
+                        spans.agent = trace::agent(&spans.run, agent);
                         spans.agent_name = Some(Arc::clone(&agent.name));
                     }
                     spans.turn = trace::turn(&spans.agent, turn);

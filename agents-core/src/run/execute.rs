@@ -15,6 +15,7 @@ use super::live::LiveRun;
 use super::result::RunResult;
 use super::setup::Start;
 use super::start::resume;
+use super::trace::TraceGroup;
 use super::turn_loop::{Env, run_loop};
 use crate::context::{RunContext, RunTree, Runtime, top_level_path};
 use crate::item::Item;
@@ -110,9 +111,15 @@ where
         }
     };
 
+    let group = TraceGroup {
+        workflow: config.workflow_name.as_deref(),
+        group_id: config.group_id.as_deref(),
+        metadata: &config.trace_metadata,
+    };
     let started = Event::RunStarted {
         starting_agent: &live.starting_agent,
         run_id: &live.ctx.run_id,
+        group: &group,
     };
     let run_scope = events.emit(&live.ctx, &live.agent, started).await;
     let ending = {

@@ -11,6 +11,7 @@
 use tracing::field::Empty;
 use tracing::{Span, info_span};
 
+use crate::agent::AgentCore;
 use crate::item::{ToolCall, ToolOutput};
 use crate::model::{ModelRequest, ModelResponse};
 use crate::usage::Usage;
@@ -35,18 +36,33 @@ impl Spans {
     }
 }
 
-pub(super) fn run(agent: &str, run_id: &str) -> Span {
-    info_span!(
+/// How a run's traces are grouped: a workflow name, a group id (e.g. a
+/// conversation), and metadata.
+pub(super) struct TraceGroup<'a> {
+    pub(super) workflow: Option<&'a str>,
+    pub(super) group_id: Option<&'a str>,
+    pub(super) metadata: &'a crate::context::Metadata,
+}
+
+pub(super) fn run(agent: &str, run_id: &str, group: &TraceGroup<'_>) -> Span {
+    let span = info_span!(
         "agents.run",
         gen_ai.operation.name = "invoke_agent",
         gen_ai.agent.name = agent,
         agents.run.id = run_id,
+        agents.workflow.name = group.workflow,
+        agents.group.id = group.group_id,
+        agents.trace.metadata = Empty,
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
         agents.turns = Empty,
         error.type = Empty,
         otel.status_code = Empty,
-    )
+    );
+    if !group.metadata.is_empty() {
+        span.record("agents.trace.metadata", json(group.metadata).as_str());
+    }
+    span
 }
 
 pub(super) fn record_run_end(span: &Span, usage: Usage, turns: u32) {
@@ -60,12 +76,26 @@ fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-pub(super) fn agent(parent: &Span, agent: &str) -> Span {
+/// An agent's span, listing what the agent offers: its tools, its
+/// handoffs (by target) and its output type.
+pub(super) fn agent<Ctx>(parent: &Span, agent: &AgentCore<Ctx>) -> Span {
+    let names = |names: &mut dyn Iterator<Item = &str>| names.collect::<Vec<_>>().join(",");
+    let tools = names(
+        &mut agent
+            .tool_definitions
+            .iter()
+            .take(agent.tools.len())
+            .map(|definition| definition.name.as_str()),
+    );
+    let handoffs = names(&mut agent.handoffs.iter().map(|h| &*h.target_name));
     info_span!(
         parent: parent,
         "invoke_agent",
         gen_ai.operation.name = "invoke_agent",
-        gen_ai.agent.name = agent,
+        gen_ai.agent.name = &*agent.name,
+        agents.agent.tools = tools.as_str(),
+        agents.agent.handoffs = handoffs.as_str(),
+        agents.agent.output_type = agent.output.type_name,
         error.type = Empty,
         otel.status_code = Empty,
     )
