@@ -248,19 +248,25 @@ async fn subscribers_receive_the_runs_events() {
     assert!(count >= kinds.len());
 }
 
-#[tokio::test]
-async fn a_run_waiting_for_approval_says_so() {
-    /// Needs a person's approval.
-    #[tool(needs_approval)]
-    fn refund() -> String {
-        "refunded".to_owned()
-    }
+/// Needs a person's approval.
+#[tool(needs_approval)]
+fn refund() -> String {
+    "refunded".to_owned()
+}
+
+/// A started run whose first turn waits for a person's approval.
+fn approval_run() -> RunHandle<String> {
     let agent = Agent::<()>::builder("Billing")
         .tool(refund {})
         .build()
         .unwrap();
     let model = MockModel::script([Step::tool_calls([call(refund {}, json!({}))])]);
-    let handle = Runner::new(model).run(&agent, (), "refund").start();
+    Runner::new(model).run(&agent, (), "refund").start()
+}
+
+#[tokio::test]
+async fn a_run_waiting_for_approval_says_so() {
+    let handle = approval_run();
     let status = handle.status_changes();
     let error = handle.result().await.unwrap_err();
     assert!(matches!(error, RunError::ApprovalRequired { .. }));
@@ -378,17 +384,7 @@ async fn a_run_that_fails_is_failed() {
 
 #[tokio::test]
 async fn requests_to_a_run_waiting_for_approval_say_it_has_ended() {
-    /// Needs a person's approval.
-    #[tool(needs_approval)]
-    fn refund() -> String {
-        "refunded".to_owned()
-    }
-    let agent = Agent::<()>::builder("Billing")
-        .tool(refund {})
-        .build()
-        .unwrap();
-    let model = MockModel::script([Step::tool_calls([call(refund {}, json!({}))])]);
-    let handle = Runner::new(model).run(&agent, (), "refund").start();
+    let handle = approval_run();
     let mut status = handle.status_changes();
     status
         .wait_for(|s| *s == RunStatus::WaitingForApproval)
