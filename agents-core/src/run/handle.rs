@@ -15,7 +15,7 @@ use super::result::RunResult;
 use super::stream::{EventSender, RunEvent};
 
 /// How many events a subscriber may fall behind before it loses the oldest.
-pub const EVENT_BUFFER: usize = 1024;
+pub const EVENT_BUFFER: usize = 256;
 
 /// Why a [`RunHandle`] request was not carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
