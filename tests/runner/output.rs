@@ -125,3 +125,51 @@ async fn model_settings_merge_run_over_agent_field_by_field() {
             .tool_choice(ToolChoice::Tool("lookup".into()))
     );
 }
+
+fn receipts() -> Agent<(), Receipt> {
+    billing()
+}
+
+impl Receipt {
+    /// What the desk answers when the model's receipt does not parse.
+    fn fallback() -> Self {
+        Receipt {
+            order_id: "unknown".to_owned(),
+            refunded_cents: 0,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_output_parse_handler_gives_a_degraded_fallback() {
+    use agents_core::run::{MaxTurnsFallback, RunStatus, ToleratedFailure};
+    let model = MockModel::script([Step::text("refunded, I think")]);
+    let result = Runner::new(model)
+        .run(&receipts(), (), "refund")
+        .on_output_parse_error(|partial, output| {
+            assert_eq!(output, "refunded, I think");
+            assert_eq!(partial.turns, 1);
+            Some(MaxTurnsFallback::new(Receipt::fallback()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.final_output, Receipt::fallback());
+    assert_eq!(result.status, RunStatus::Degraded);
+    let failures = result.tolerated_failures();
+    assert!(
+        matches!(&failures[..], [ToleratedFailure::OutputParseFallback { agent, output, .. }]
+            if agent == "Billing" && output == "refunded, I think"),
+        "{failures:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_output_parse_handler_may_keep_the_error() {
+    let model = MockModel::script([Step::text("refunded, I think")]);
+    let error = Runner::new(model)
+        .run(&receipts(), (), "refund")
+        .on_output_parse_error(|_, _| None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RunError::OutputParse { .. }), "{error:?}");
+}

@@ -200,6 +200,21 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self.extras.max_turns_handler = Some(Box::new(handler));
         self
     }
+
+    /// When the final output does not parse into the agent's output type,
+    /// `handler` (given the partial run and the text the model wrote) may
+    /// give a fallback final output instead of [`RunError::OutputParse`]
+    /// (return `None` to keep the error). The result is then
+    /// [`Degraded`](super::RunStatus::Degraded). The fallback stays out of
+    /// the items unless it carries a message. The OpenAI Agents SDK's
+    /// error handlers.
+    pub fn on_output_parse_error(
+        mut self,
+        handler: impl FnOnce(&PartialRun, &str) -> Option<MaxTurnsFallback<Out>> + Send + Sync + 'static,
+    ) -> Self {
+        self.extras.output_parse_handler = Some(Box::new(handler));
+        self
+    }
 }
 
 impl<Ctx, Out> Run<Ctx, Out>

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::control::RunStatus;
 use super::error::{RunError, ToolFailure};
 use super::live::LiveRun;
-use super::result::{PartialRun, RunResult};
+use super::result::{PartialRun, RunResult, ToleratedFailure};
 use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
 use crate::context::{BudgetLimit, RunConfig};
 use crate::guardrail::GuardrailOutput;
@@ -67,7 +67,11 @@ pub(super) enum Ending<Out> {
     TimedOut,
 }
 
-/// A fallback final output for a run that used up its turns.
+/// A fallback final output a handler gives for a run that would fail: one
+/// that used up its turns ([`Run::on_max_turns`](super::Run::on_max_turns)),
+/// or whose final output does not parse
+/// ([`Run::on_output_parse_error`](super::Run::on_output_parse_error)). The
+/// result is then [`Degraded`](super::RunStatus::Degraded).
 #[derive(Debug, Clone)]
 pub struct MaxTurnsFallback<Out> {
     pub(crate) output: Out,
@@ -91,16 +95,30 @@ impl<Out> MaxTurnsFallback<Out> {
     }
 }
 
+/// A fallback final output, whatever the failure it replaces.
+pub type FallbackOutput<Out> = MaxTurnsFallback<Out>;
+
 /// Decides a fallback when a run exceeds its turn limit.
 pub(crate) type MaxTurnsHandler<Out> =
     Box<dyn FnOnce(&PartialRun) -> Option<MaxTurnsFallback<Out>> + Send + Sync>;
+
+/// Decides a fallback when the final output does not parse: given the
+/// partial run and the text the model wrote.
+pub(crate) type OutputParseHandler<Out> =
+    Box<dyn FnOnce(&PartialRun, &str) -> Option<MaxTurnsFallback<Out>> + Send + Sync>;
+
+/// The handlers that may turn a failing run into a degraded result.
+pub(crate) struct Handlers<Out> {
+    pub(crate) max_turns: Option<MaxTurnsHandler<Out>>,
+    pub(crate) output_parse: Option<OutputParseHandler<Out>>,
+}
 
 /// The run's outcome: every ending keeps the items produced so far.
 pub(super) fn conclude<Ctx, Out>(
     mut live: LiveRun<Ctx>,
     ending: Ending<Out>,
     config: &RunConfig,
-    max_turns_handler: Option<MaxTurnsHandler<Out>>,
+    handlers: Handlers<Out>,
 ) -> Result<RunResult<Out>, RunError> {
     if !matches!(
         ending,
@@ -134,7 +152,7 @@ pub(super) fn conclude<Ctx, Out>(
             final_output: output,
             run_id: Arc::clone(&live.ctx.run_id),
             input: live.input,
-            status: status_of(&live.new_items, false),
+            status: status_of(&live.new_items, None),
             new_items: live.new_items,
             last_agent: Arc::clone(&live.agent.name),
             usage: live.ctx.usage,
@@ -143,12 +161,17 @@ pub(super) fn conclude<Ctx, Out>(
             turns: live.ctx.turn,
             tool_executions: live.tool_executions,
             guardrail_results: live.guardrail_results,
-            max_turns_fallback: false,
+            fallback: None,
         }),
         Stop::MaxTurns => {
             let partial = live.into_partial();
-            match max_turns_handler.and_then(|handler| handler(&partial)) {
-                Some(fallback) => Ok(fallback_result(partial, fallback)),
+            match handlers.max_turns.and_then(|handler| handler(&partial)) {
+                Some(fallback) => {
+                    let failure = ToleratedFailure::MaxTurnsFallback {
+                        turns: partial.turns,
+                    };
+                    Ok(fallback_result(partial, fallback, failure))
+                }
                 None => Err(RunError::MaxTurnsExceeded {
                     max_turns: config.max_turns,
                     partial: Box::new(partial),
@@ -165,13 +188,29 @@ pub(super) fn conclude<Ctx, Out>(
             output_type,
             output,
             source,
-        } => Err(RunError::OutputParse {
-            agent,
-            output_type,
-            output,
-            source,
-            partial: live.partial(),
-        }),
+        } => {
+            let partial = live.into_partial();
+            match handlers
+                .output_parse
+                .and_then(|handler| handler(&partial, &output))
+            {
+                Some(fallback) => {
+                    let failure = ToleratedFailure::OutputParseFallback {
+                        agent,
+                        output,
+                        error: source.to_string(),
+                    };
+                    Ok(fallback_result(partial, fallback, failure))
+                }
+                None => Err(RunError::OutputParse {
+                    agent,
+                    output_type,
+                    output,
+                    source,
+                    partial: Box::new(partial),
+                }),
+            }
+        }
         Stop::Tool {
             agent,
             call_id,
@@ -241,6 +280,7 @@ pub(super) fn conclude<Ctx, Out>(
 fn fallback_result<Out>(
     mut partial: PartialRun,
     fallback: MaxTurnsFallback<Out>,
+    failure: ToleratedFailure,
 ) -> RunResult<Out> {
     if let Some(message) = fallback.message {
         partial.new_items.push(RunItem {
@@ -252,8 +292,8 @@ fn fallback_result<Out>(
         final_output: fallback.output,
         run_id: partial.run_id,
         input: partial.input,
-        status: status_of(&partial.new_items, true),
-        max_turns_fallback: true,
+        status: RunStatus::Degraded,
+        fallback: Some(failure),
         new_items: partial.new_items,
         last_agent: partial.last_agent,
         usage: partial.usage,
@@ -266,12 +306,12 @@ fn fallback_result<Out>(
 }
 
 /// `Degraded` when the run went on after failures (a tool error output, a
-/// max-turns fallback), `Completed` otherwise.
-fn status_of(items: &[RunItem], fallback: bool) -> RunStatus {
+/// fallback output), `Completed` otherwise.
+fn status_of(items: &[RunItem], fallback: Option<&ToleratedFailure>) -> RunStatus {
     let tool_failed = items
         .iter()
         .any(|item| matches!(&*item.item, Item::ToolOutput(output) if output.is_error));
-    if fallback || tool_failed {
+    if fallback.is_some() || tool_failed {
         RunStatus::Degraded
     } else {
         RunStatus::Completed

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::Run;
 use super::checkpoint::{checkpoint, open_session};
 use super::effects::{Effects, InProcess};
-use super::ending::{Ending, Stop, conclude};
+use super::ending::{Ending, Handlers, Stop, conclude};
 use super::error::RunError;
 use super::events::{Event, Observers};
 use super::live::LiveRun;
@@ -68,7 +68,10 @@ where
         extras.events.take(),
         config.trace_sensitive_data,
     );
-    let max_turns_handler = extras.max_turns_handler.take();
+    let handlers = Handlers {
+        max_turns: extras.max_turns_handler.take(),
+        output_parse: extras.output_parse_handler.take(),
+    };
     let interrupt = extras.interrupt.take();
     let starting = agent.core;
     let ctx = RunContext {
@@ -138,7 +141,7 @@ where
     };
     events.emit(&live.ctx, &live.agent, ended).await;
     collect_executions(&mut live, nesting.depth, &nesting.tree);
-    conclude(live, ending, &config, max_turns_handler)
+    conclude(live, ending, &config, handlers)
 }
 
 /// Completes when `token` is cancelled; never without one.

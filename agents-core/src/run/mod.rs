@@ -58,7 +58,7 @@ pub use crate::context::{Metadata, RunConfig, RunContext, ToolErrorPolicy};
 pub use builder::Run;
 pub use control::RunStatus;
 pub use effects::{Effects, InProcess, ModelCall, SessionHistory, ToolInvocation};
-pub use ending::MaxTurnsFallback;
+pub use ending::{FallbackOutput, MaxTurnsFallback};
 pub use error::{RunError, ToolFailure};
 pub use events::DeltaSink;
 pub use handle::{ControlError, EVENT_BUFFER, RunHandle};

@@ -52,6 +52,16 @@ pub enum ToleratedFailure {
         /// Turns taken.
         turns: u32,
     },
+    /// The final output did not parse and an output-parse handler gave the
+    /// final output.
+    OutputParseFallback {
+        /// The agent whose output did not parse.
+        agent: String,
+        /// The text the model wrote.
+        output: String,
+        /// Why it did not parse.
+        error: String,
+    },
 }
 
 /// A finished run.
@@ -87,13 +97,13 @@ pub struct RunResult<Out> {
     /// Every input and output guardrail that ran, in the order they
     /// finished checking (tripped or not).
     pub guardrail_results: Vec<GuardrailResult>,
-    /// Whether a max-turns handler gave the final output.
-    pub(crate) max_turns_fallback: bool,
+    /// The failure a fallback output replaced, if a handler gave one.
+    pub(crate) fallback: Option<ToleratedFailure>,
 }
 
 impl<Out> RunResult<Out> {
     /// The failures the run went on after: tool calls that failed and went
-    /// back to the model as error outputs, and a max-turns fallback. Empty
+    /// back to the model as error outputs, and a fallback output. Empty
     /// for a [`RunStatus::Completed`] run.
     pub fn tolerated_failures(&self) -> Vec<ToleratedFailure> {
         let mut failures: Vec<ToleratedFailure> = self
@@ -108,9 +118,7 @@ impl<Out> RunResult<Out> {
                 _ => None,
             })
             .collect();
-        if self.max_turns_fallback {
-            failures.push(ToleratedFailure::MaxTurnsFallback { turns: self.turns });
-        }
+        failures.extend(self.fallback.clone());
         failures
     }
 

@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::control::RunControl;
 use super::effects::Effects;
-use super::ending::MaxTurnsHandler;
+use super::ending::{MaxTurnsHandler, OutputParseHandler};
 use super::state::RunState;
 use super::stream::EventSender;
 use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
@@ -23,6 +23,7 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) output_guardrails: Vec<OutputGuardrail<Ctx, Out>>,
     pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,
     pub(crate) max_turns_handler: Option<MaxTurnsHandler<Out>>,
+    pub(crate) output_parse_handler: Option<OutputParseHandler<Out>>,
     pub(crate) session: Option<Arc<dyn Session>>,
     pub(crate) session_limit: Option<usize>,
     /// Where a streamed run reports its events.
@@ -47,6 +48,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             output_guardrails: Vec::new(),
             tool_guardrails: Vec::new(),
             max_turns_handler: None,
+            output_parse_handler: None,
             session: None,
             session_limit: None,
             events: None,
