@@ -44,7 +44,7 @@ pub enum Item {
         text: String,
     },
     /// A summary standing in for earlier items (session compaction,
-    /// [`compact`](crate::session::compact)); providers send it as a
+    /// `agents_core::session::compact`); providers send it as a
     /// system/developer message.
     Summary {
         /// The summary.

@@ -80,7 +80,7 @@ impl PriceTable {
 /// the tool-call count, before any of them runs), after a model call
 /// otherwise (tokens, cost: they are known only from its usage). Exceeding
 /// one ends the run with
-/// [`RunError::BudgetExceeded`](crate::RunError::BudgetExceeded).
+/// `RunError::BudgetExceeded` (in `agents_core::run`).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Budget {

@@ -14,14 +14,14 @@ pub enum ToolErrorPolicy {
     /// can correct itself.
     #[default]
     SendToModel,
-    /// End the run with [`RunError::Tool`](crate::run::RunError::Tool).
+    /// End the run with `RunError::Tool` (in `agents_core::run`).
     FailRun,
 }
 
 /// Limits and options of a run.
 ///
-/// A [`Runner`](crate::run::Runner) holds one; each run starts from it and may
-/// override any field ([`Run`](crate::run::Run)'s setters). Every limit always
+/// A `Runner` (in `agents_core::run`) holds one; each run starts from it and
+/// may override any field (the `Run` setters). Every limit always
 /// applies: there is no "unlimited".
 #[derive(Debug, Clone)]
 #[non_exhaustive]

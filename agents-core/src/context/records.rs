@@ -8,8 +8,8 @@ use crate::item::{Item, ToolCall, ToolOutput};
 /// One tool call as a run executed it: which tool, for which agent, with
 /// which arguments, how it ended, when it started and how long it took.
 ///
-/// Listed by [`RunResult::tool_executions`](crate::RunResult::tool_executions)
-/// and [`PartialRun::tool_executions`](crate::PartialRun::tool_executions),
+/// Listed by `RunResult::tool_executions` and `PartialRun::tool_executions`
+/// (in `agents_core::run`),
 /// nested runs of agents used as tools included. Times are observations of
 /// this process (wall clock and a monotonic duration), not inputs of the
 /// run: a replayed run records its own.

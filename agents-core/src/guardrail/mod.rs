@@ -7,10 +7,10 @@
 //!   output): allow, reject with a message that becomes the tool output, or
 //!   trip.
 //!
-//! A tripwire ends the run with a typed [`RunError`](crate::RunError) that
+//! A tripwire ends the run with a typed `RunError` (in `agents_core::run`) that
 //! carries the guardrail's output and the partial run. A guardrail is an
 //! async function of the run context, so it may run an agent of its own
-//! ([`RunContext::run_agent`](crate::RunContext::run_agent)).
+//! (`RunContext::run_agent`, from the run layer).
 
 use std::fmt;
 use std::sync::Arc;

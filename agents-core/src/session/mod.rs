@@ -1,6 +1,6 @@
 //! Sessions: conversation history that outlives one run.
 //!
-//! Give a run a session ([`Run::session`](crate::Run::session)) and it loads
+//! Give a run a session (`Run::session`, in `agents_core::run`) and it loads
 //! the history, prepends it to the new input, saves the new input at once and
 //! each turn's items as the turn completes (a crash loses at most the turn
 //! in flight), and remembers which agent answered last so the next run on

@@ -105,7 +105,7 @@ pub trait Tool<Ctx>: Send + Sync + 'static {
     ///
     /// # Errors
     /// A [`ToolError`], sent to the model as an error output (or ending the
-    /// run, per the run's [`ToolErrorPolicy`](crate::run::ToolErrorPolicy)).
+    /// run, per the run's [`ToolErrorPolicy`](crate::context::ToolErrorPolicy)).
     fn call(
         &self,
         ctx: &RunContext<Ctx>,
