@@ -68,6 +68,16 @@ async fn until(handle: &RunHandle<String>, status: RunStatus) {
         .unwrap();
 }
 
+/// A started two-turn run that may be stopped before its script is used up.
+fn stoppable(gate: &Gate) -> (MockModel, RunHandle<String>) {
+    let model = two_turns();
+    model.allow_unused_steps();
+    let handle = Runner::new(model.clone())
+        .run(&agent(), gate.clone(), "go")
+        .start();
+    (model, handle)
+}
+
 async fn until_started(gate: &Gate, calls: u32) {
     tokio::time::timeout(Duration::from_secs(5), async {
         while gate.started.load(Ordering::SeqCst) < calls {
@@ -123,11 +133,7 @@ async fn a_pause_before_the_first_turn_holds_the_first_model_call() {
 #[tokio::test]
 async fn cancel_during_tool_calls_stops_at_once_and_keeps_the_items() {
     let (_open, gate) = gate();
-    let model = two_turns();
-    model.allow_unused_steps();
-    let handle = Runner::new(model.clone())
-        .run(&agent(), gate.clone(), "go")
-        .start();
+    let (model, handle) = stoppable(&gate);
     until_started(&gate, 1).await;
     handle.cancel();
     handle.cancel(); // twice does nothing more
@@ -144,11 +150,7 @@ async fn cancel_during_tool_calls_stops_at_once_and_keeps_the_items() {
 #[tokio::test]
 async fn cancel_after_turn_finishes_the_turn_then_stops() {
     let (open, gate) = gate();
-    let model = two_turns();
-    model.allow_unused_steps();
-    let handle = Runner::new(model.clone())
-        .run(&agent(), gate.clone(), "go")
-        .start();
+    let (model, handle) = stoppable(&gate);
     until_started(&gate, 1).await;
     handle.cancel_after_turn();
     open.send_replace(true);
@@ -164,11 +166,7 @@ async fn cancel_after_turn_finishes_the_turn_then_stops() {
 #[tokio::test]
 async fn a_paused_run_can_be_cancelled() {
     let (open, gate) = gate();
-    let model = two_turns();
-    model.allow_unused_steps();
-    let handle = Runner::new(model.clone())
-        .run(&agent(), gate.clone(), "go")
-        .start();
+    let (_model, handle) = stoppable(&gate);
     handle.pause().unwrap();
     open.send_replace(true);
     until(&handle, RunStatus::Paused).await;

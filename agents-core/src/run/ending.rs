@@ -152,7 +152,7 @@ pub(super) fn conclude<Ctx, Out>(
             final_output: output,
             run_id: Arc::clone(&live.ctx.run_id),
             input: live.input,
-            status: status_of(&live.new_items, None),
+            status: status_of(&live.new_items),
             new_items: live.new_items,
             last_agent: Arc::clone(&live.agent.name),
             usage: live.ctx.usage,
@@ -305,13 +305,13 @@ fn fallback_result<Out>(
     }
 }
 
-/// `Degraded` when the run went on after failures (a tool error output, a
-/// fallback output), `Completed` otherwise.
-fn status_of(items: &[RunItem], fallback: Option<&ToleratedFailure>) -> RunStatus {
+/// `Degraded` when the run went on after a tool error output, `Completed`
+/// otherwise (a fallback output is `Degraded` by itself).
+fn status_of(items: &[RunItem]) -> RunStatus {
     let tool_failed = items
         .iter()
         .any(|item| matches!(&*item.item, Item::ToolOutput(output) if output.is_error));
-    if fallback.is_some() || tool_failed {
+    if tool_failed {
         RunStatus::Degraded
     } else {
         RunStatus::Completed
