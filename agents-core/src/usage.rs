@@ -31,7 +31,7 @@ impl Usage {
             requests: 1,
             input_tokens,
             output_tokens,
-            total_tokens: input_tokens + output_tokens,
+            total_tokens: input_tokens.saturating_add(output_tokens),
             ..Usage::default()
         }
     }
@@ -39,12 +39,14 @@ impl Usage {
 
 impl AddAssign for Usage {
     fn add_assign(&mut self, rhs: Usage) {
-        self.requests += rhs.requests;
-        self.input_tokens += rhs.input_tokens;
-        self.cached_input_tokens += rhs.cached_input_tokens;
-        self.output_tokens += rhs.output_tokens;
-        self.reasoning_tokens += rhs.reasoning_tokens;
-        self.total_tokens += rhs.total_tokens;
+        self.requests = self.requests.saturating_add(rhs.requests);
+        self.input_tokens = self.input_tokens.saturating_add(rhs.input_tokens);
+        self.cached_input_tokens = self
+            .cached_input_tokens
+            .saturating_add(rhs.cached_input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(rhs.output_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(rhs.reasoning_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(rhs.total_tokens);
     }
 }
 

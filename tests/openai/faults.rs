@@ -12,7 +12,8 @@ use futures::StreamExt;
 use crate::chat::model;
 use crate::server::{Reply, TestServer};
 
-const OK: &str = r#"{"id":"x","choices":[{"message":{"content":"fine"},"finish_reason":"stop"}]}"#;
+pub(crate) const OK: &str =
+    r#"{"id":"x","choices":[{"message":{"content":"fine"},"finish_reason":"stop"}]}"#;
 
 fn request() -> ModelRequest {
     ModelRequest::new("A", vec![])

@@ -3,5 +3,6 @@
 
 mod chat;
 mod faults;
+mod hostile;
 mod responses;
 mod server;

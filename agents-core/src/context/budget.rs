@@ -269,7 +269,7 @@ impl Spent {
 
     /// Counts a model call about to be made; the limit it would exceed.
     pub(crate) fn model_call(&self, budget: &Budget) -> Result<(), BudgetLimit> {
-        let reached = self.model_calls.load(Ordering::SeqCst) + 1;
+        let reached = self.model_calls.load(Ordering::SeqCst).saturating_add(1);
         if let Some(max) = budget.max_model_calls.filter(|max| reached > *max) {
             return Err(BudgetLimit::ModelCalls { max, reached });
         }
@@ -280,7 +280,7 @@ impl Spent {
     /// Counts `calls` tool calls about to run; the limit they would exceed
     /// (then none is counted).
     pub(crate) fn tool_calls(&self, budget: &Budget, calls: u32) -> Result<(), BudgetLimit> {
-        let reached = self.tool_calls.load(Ordering::SeqCst) + calls;
+        let reached = self.tool_calls.load(Ordering::SeqCst).saturating_add(calls);
         if let Some(max) = budget.max_tool_calls.filter(|max| reached > *max) {
             return Err(BudgetLimit::ToolCalls { max, reached });
         }
@@ -295,14 +295,10 @@ impl Spent {
         model: Option<&str>,
         usage: &Usage,
     ) -> Result<(), BudgetLimit> {
-        let input = self
-            .input_tokens
-            .fetch_add(usage.input_tokens, Ordering::SeqCst)
-            + usage.input_tokens;
-        let output = self
-            .output_tokens
-            .fetch_add(usage.output_tokens, Ordering::SeqCst)
-            + usage.output_tokens;
+        // Saturating: a server may report any count.
+        let input = saturating_add(&self.input_tokens, usage.input_tokens);
+        let output = saturating_add(&self.output_tokens, usage.output_tokens);
+        let total = input.saturating_add(output);
         if let Some(max) = budget.max_input_tokens.filter(|max| input > *max) {
             return Err(BudgetLimit::InputTokens {
                 max,
@@ -315,10 +311,10 @@ impl Spent {
                 reached: output,
             });
         }
-        if let Some(max) = budget.max_total_tokens.filter(|max| input + output > *max) {
+        if let Some(max) = budget.max_total_tokens.filter(|max| total > *max) {
             return Err(BudgetLimit::TotalTokens {
                 max,
-                reached: input + output,
+                reached: total,
             });
         }
         let Some(max) = budget.max_cost else {
@@ -348,4 +344,14 @@ impl Spent {
             _ => Ok(()),
         }
     }
+}
+
+/// Adds `n` to `counter`, stopping at `u64::MAX`; the new value.
+fn saturating_add(counter: &AtomicU64, n: u64) -> u64 {
+    let previous = counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |value| {
+            Some(value.saturating_add(n))
+        })
+        .unwrap_or_else(|value| value);
+    previous.saturating_add(n)
 }

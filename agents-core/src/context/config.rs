@@ -56,6 +56,11 @@ pub struct RunConfig {
     /// wait for a slot, outputs still in call order. `None` (default): all
     /// at once. `Some(0)` counts as 1. An agent may set a lower cap.
     pub max_concurrent_tool_calls: Option<usize>,
+    /// The largest tool output kept, in bytes of UTF-8. A larger output is
+    /// a tool error (`ToolFailure::OutputTooLarge`, in `agents_core::run`),
+    /// handled by the [`tool_error_policy`](Self::tool_error_policy).
+    /// Default 1 MiB.
+    pub max_tool_output_bytes: usize,
     /// The workflow this run belongs to, on its trace's run span
     /// (`agents.workflow.name`). The OpenAI Agents SDK's `workflow_name`.
     pub workflow_name: Option<String>,
@@ -82,6 +87,7 @@ impl Default for RunConfig {
             trace_sensitive_data: false,
             budget: Budget::default(),
             max_concurrent_tool_calls: None,
+            max_tool_output_bytes: 1 << 20,
             workflow_name: None,
             group_id: None,
             trace_metadata: Arc::default(),
@@ -175,6 +181,12 @@ impl RunConfig {
     /// Sets how many tool calls of one response run at once.
     pub fn max_concurrent_tool_calls(mut self, calls: usize) -> Self {
         self.max_concurrent_tool_calls = Some(calls);
+        self
+    }
+
+    /// Sets the largest tool output kept, in bytes.
+    pub fn max_tool_output_bytes(mut self, bytes: usize) -> Self {
+        self.max_tool_output_bytes = bytes;
         self
     }
 

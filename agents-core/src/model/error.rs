@@ -53,6 +53,16 @@ pub enum ModelError {
         /// What was wrong with the response.
         message: String,
     },
+    /// A response was larger than a size limit allows (a whole body, one
+    /// server-sent event); nothing of it is used. The OpenAI client's limits
+    /// are its `ResponseLimits` (in `agents_core::openai`).
+    #[error("{what} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// What was too large, e.g. `the response body`.
+        what: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Any other failure, described in words.
     #[error("{message}")]
     Other {
@@ -91,6 +101,15 @@ impl ModelError {
         match self {
             ModelError::Custom { source } => source.downcast_ref::<T>(),
             _ => None,
+        }
+    }
+
+    /// A [`TooLarge`](ModelError::TooLarge) error: `what` exceeded `limit`
+    /// bytes.
+    pub fn too_large(what: impl Into<String>, limit: usize) -> Self {
+        ModelError::TooLarge {
+            what: what.into(),
+            limit,
         }
     }
 

@@ -16,7 +16,7 @@ use async_openai::types::chat::{
 use serde::Deserialize;
 
 use super::config::{OpenAiConfig, SchemaFormat};
-use super::http::Http;
+use super::http::{self, Http};
 use super::sse;
 use crate::item::{Item, ToolCall};
 use crate::model::{
@@ -91,14 +91,8 @@ impl Model for OpenAiChat {
     fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
             let body = body(&self.http.config, &request, false)?;
-            let wire: WireResponse = self.http.post_json("chat/completions", &body).await?;
-            if wire.choices.is_empty() {
-                // `{}` with status 200 is not an empty answer.
-                return Err(ModelError::decode(
-                    "the body has no `choices`: not a Chat Completions response",
-                ));
-            }
-            Ok(from_wire(wire))
+            let body = self.http.post_body("chat/completions", &body).await?;
+            decode_response(&body).map_err(|error| self.http.redact(error))
         })
     }
 
@@ -112,6 +106,18 @@ impl Model for OpenAiChat {
 fn short(text: &str) -> String {
     let text: String = text.chars().take(200).collect();
     format!("`{text}`")
+}
+
+/// A whole (not streamed) response body.
+pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> {
+    let wire: WireResponse = http::from_json(body)?;
+    if wire.choices.is_empty() {
+        // `{}` with status 200 is not an empty answer.
+        return Err(ModelError::decode(
+            "the body has no `choices`: not a Chat Completions response",
+        ));
+    }
+    Ok(from_wire(wire))
 }
 
 /// Builds the wire request.
@@ -395,7 +401,7 @@ impl WireUsage {
             total_tokens: if self.total_tokens > 0 {
                 self.total_tokens
             } else {
-                self.prompt_tokens + self.completion_tokens
+                self.prompt_tokens.saturating_add(self.completion_tokens)
             },
         }
     }

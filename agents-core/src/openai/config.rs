@@ -85,6 +85,42 @@ pub enum SchemaFormat {
     JsonObject,
 }
 
+/// Size limits on what a server sends back: a response bigger than a limit
+/// is a [`ModelError::TooLarge`], read no further than the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseLimits {
+    /// Bytes of one response body; for a stream, of all its events together.
+    /// Default 32 MiB.
+    pub max_response_bytes: usize,
+    /// Bytes of one server-sent event (its lines up to the blank line that
+    /// ends it). Default 8 MiB.
+    pub max_event_bytes: usize,
+}
+
+impl Default for ResponseLimits {
+    fn default() -> Self {
+        ResponseLimits {
+            max_response_bytes: 32 << 20,
+            max_event_bytes: 8 << 20,
+        }
+    }
+}
+
+impl ResponseLimits {
+    /// Sets the limit on one response body, in bytes.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Sets the limit on one server-sent event, in bytes.
+    pub fn max_event_bytes(mut self, bytes: usize) -> Self {
+        self.max_event_bytes = bytes;
+        self
+    }
+}
+
 /// Where and how to reach an OpenAI-compatible server.
 ///
 /// [`from_env`](OpenAiConfig::from_env) reads `OPENAI_API_KEY` (optional:
@@ -112,6 +148,18 @@ pub struct OpenAiConfig {
     pub retry: RetryPolicy,
     /// How structured output schemas are sent (Chat Completions).
     pub schema_format: SchemaFormat,
+    /// Size limits on responses.
+    pub limits: ResponseLimits,
+    /// Whether an API key may be sent over plain `http://` to a host that
+    /// is not loopback (`localhost`, `127.0.0.0/8`, `::1`). Default off: the
+    /// client refuses to be built, rather than send the key in clear text.
+    pub allow_insecure_http: bool,
+    /// Whether a redirect to another origin (scheme, host or port) is
+    /// followed. Default off: a redirect would re-send the whole
+    /// conversation to the other host; the 3xx answer becomes a
+    /// [`ModelError::BadRequest`] naming where it pointed. Same-origin
+    /// redirects are followed (up to 10).
+    pub cross_origin_redirects: bool,
 }
 
 impl std::fmt::Debug for OpenAiConfig {
@@ -120,6 +168,16 @@ impl std::fmt::Debug for OpenAiConfig {
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("model", &self.model)
+            // Header values may be credentials too (`api-key`, a session
+            // token): only their names are shown.
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
@@ -137,6 +195,9 @@ impl Default for OpenAiConfig {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             schema_format: SchemaFormat::default(),
+            limits: ResponseLimits::default(),
+            allow_insecure_http: false,
+            cross_origin_redirects: false,
         }
     }
 }
@@ -214,6 +275,26 @@ impl OpenAiConfig {
         self
     }
 
+    /// Sets the size limits on responses.
+    pub fn limits(mut self, limits: ResponseLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Allows sending the API key over `http://` to a host that is not
+    /// loopback (see [`allow_insecure_http`](Self::allow_insecure_http)).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Follows redirects to another origin (see
+    /// [`cross_origin_redirects`](Self::cross_origin_redirects)).
+    pub fn cross_origin_redirects(mut self, follow: bool) -> Self {
+        self.cross_origin_redirects = follow;
+        self
+    }
+
     /// Sets the retry policy.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -228,16 +309,40 @@ impl OpenAiConfig {
         )
     }
 
-    pub(crate) fn check(&self) -> Result<(), ModelError> {
-        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(ModelError::BadRequest {
-                status: 0,
-                message: format!(
+    /// The base URL, parsed, if it is one the client may use.
+    pub(crate) fn check(&self) -> Result<reqwest::Url, ModelError> {
+        let refuse = |message: String| ModelError::BadRequest { status: 0, message };
+        let url = reqwest::Url::parse(&self.base_url)
+            .map_err(|error| refuse(format!("base URL `{}`: {error}", self.base_url)))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.api_key.is_none() || self.allow_insecure_http || is_loopback(&url) => {}
+            "http" => {
+                return Err(refuse(format!(
+                    "base URL `{}` is plain http:// to a host that is not loopback: the API key \
+                     would travel in clear text (use https://, or allow_insecure_http(true))",
+                    self.base_url
+                )));
+            }
+            _ => {
+                return Err(refuse(format!(
                     "base URL `{}` must start with http:// or https://",
                     self.base_url
-                ),
-            });
+                )));
+            }
         }
-        Ok(())
+        Ok(url)
     }
+}
+
+/// Whether `url` names this machine: `localhost`, `127.0.0.0/8` or `::1`.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

@@ -14,24 +14,38 @@ use super::sse::{self, Decoder};
 use crate::model::{BoxStream, ModelError, ModelStreamEvent};
 
 /// A configured client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Http {
     client: reqwest::Client,
     pub(crate) config: OpenAiConfig,
+    /// Values no error message may repeat: the key and the extra headers'
+    /// values.
+    secrets: Vec<String>,
+}
+
+/// Shows the configuration (key redacted), never the client: its default
+/// headers hold the key.
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Http {
     pub(crate) fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
-        config.check()?;
+        let base = config.check()?;
         // reqwest is built without a bundled crypto provider; use *ring*
         // unless the program installed another one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         if let Some(key) = &config.api_key {
-            let value =
+            let mut value =
                 HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ModelError::Auth {
                     message: "the API key contains characters not allowed in a header".to_owned(),
                 })?;
+            value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
         for (name, value) in &config.headers {
@@ -40,18 +54,42 @@ impl Http {
                 message: format!("invalid header {what} `{name}`"),
             };
             let name_value = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("name"))?;
-            let value = HeaderValue::from_str(value).map_err(|_| bad("value for"))?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| bad("value for"))?;
+            value.set_sensitive(true);
             headers.insert(name_value, value);
         }
+        let cross_origin = config.cross_origin_redirects;
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 10 {
+                attempt.error("more than 10 redirects")
+            } else if cross_origin || attempt.url().origin() == base.origin() {
+                attempt.follow()
+            } else {
+                // Stopped: the 3xx response is the answer.
+                attempt.stop()
+            }
+        });
         let client = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.timeout)
+            .redirect(redirects)
             .build()
             .map_err(|error| ModelError::Connection {
                 message: format!("cannot build the HTTP client: {error}"),
             })?;
-        Ok(Http { client, config })
+        let secrets = config
+            .api_key
+            .iter()
+            .chain(config.headers.iter().map(|(_, value)| value))
+            .filter(|secret| secret.len() >= 4)
+            .cloned()
+            .collect();
+        Ok(Http {
+            client,
+            config,
+            secrets,
+        })
     }
 
     /// POSTs `body` as JSON to `path`, retrying as the policy says, and
@@ -89,12 +127,16 @@ impl Http {
             };
             let (error, retry_after) = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => status_error(response).await,
+                Ok(response) => {
+                    let (error, retry_after) =
+                        status_error(response, self.config.limits.max_response_bytes).await;
+                    (self.redact(error), retry_after)
+                }
                 Err(error) if error.is_timeout() => return Err(ModelError::Timeout(timeout)),
                 Err(error) => (
-                    ModelError::Connection {
+                    self.redact(ModelError::Connection {
                         message: error_chain(&error),
-                    },
+                    }),
                     None,
                 ),
             };
@@ -116,23 +158,58 @@ impl Http {
 }
 
 impl Http {
-    /// POSTs `body` and decodes the whole JSON answer as `T`.
-    pub(crate) async fn post_json<T: DeserializeOwned>(
+    /// POSTs `body` and reads the whole answer, up to the response limit.
+    pub(crate) async fn post_body(
         &self,
         path: &str,
         body: &impl Serialize,
-    ) -> Result<T, ModelError> {
+    ) -> Result<Vec<u8>, ModelError> {
         let response = self.post(path, body, false).await?;
-        let text = response
-            .text()
-            .await
-            .map_err(|error| ModelError::Connection {
-                message: format!("reading the response failed: {error}"),
-            })?;
-        serde_json::from_str(&text).map_err(|error| {
-            let start: String = text.chars().take(200).collect();
-            ModelError::decode(format!("{error} in `{start}`"))
-        })
+        let limit = self.config.limits.max_response_bytes;
+        read_body(response, limit)
+            .await?
+            .ok_or_else(|| ModelError::too_large("the response body", limit))
+    }
+
+    /// `error` with every secret of the configuration replaced by
+    /// `[redacted]` (a server may echo the key it was sent).
+    pub(crate) fn redact(&self, error: ModelError) -> ModelError {
+        let clean = |message: String| {
+            self.secrets.iter().fold(message, |message, secret| {
+                if message.contains(secret.as_str()) {
+                    message.replace(secret.as_str(), "[redacted]")
+                } else {
+                    message
+                }
+            })
+        };
+        match error {
+            ModelError::Auth { message } => ModelError::Auth {
+                message: clean(message),
+            },
+            ModelError::RateLimited {
+                message,
+                retry_after,
+            } => ModelError::RateLimited {
+                message: clean(message),
+                retry_after,
+            },
+            ModelError::BadRequest { status, message } => ModelError::BadRequest {
+                status,
+                message: clean(message),
+            },
+            ModelError::Server { status, message } => ModelError::Server {
+                status,
+                message: clean(message),
+            },
+            ModelError::Connection { message } => ModelError::Connection {
+                message: clean(message),
+            },
+            ModelError::Decode { message } => ModelError::Decode {
+                message: clean(message),
+            },
+            other => other,
+        }
     }
 
     /// POSTs `body` (once it is built) for a server-sent event stream, and
@@ -153,9 +230,12 @@ impl Http {
             futures::stream::once(start)
                 .map(move |response| match response {
                     // `once` yields one item: the decoder is taken once.
-                    Ok(response) => {
-                        sse::events(response, decoder.take().unwrap_or_default()).boxed()
-                    }
+                    Ok(response) => sse::events(
+                        response,
+                        decoder.take().unwrap_or_default(),
+                        self.config.limits,
+                    )
+                    .boxed(),
                     Err(error) => futures::stream::iter([Err(error)]).boxed(),
                 })
                 .flatten(),
@@ -175,9 +255,61 @@ fn backoff(policy: &RetryPolicy) -> impl Iterator<Item = Duration> + use<> {
     builder.build()
 }
 
-/// The typed error for a non-2xx response, and its `Retry-After`.
-async fn status_error(response: reqwest::Response) -> (ModelError, Option<Duration>) {
+/// `body` decoded as JSON `T`; a decode error quotes the body's start.
+pub(crate) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ModelError> {
+    serde_json::from_slice(body).map_err(|error| {
+        let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
+        ModelError::decode(format!("{error} in `{start}`"))
+    })
+}
+
+/// The body of `response`, or `None` when it is longer than `limit` bytes
+/// (read no further than that).
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, ModelError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| ModelError::Connection {
+            message: format!("reading the response failed: {}", error_chain(&error)),
+        })?
+    {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// The typed error for a non-2xx response, and its `Retry-After`. At most
+/// `limit` bytes of the body are read.
+async fn status_error(response: reqwest::Response, limit: usize) -> (ModelError, Option<Duration>) {
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("(no Location header)")
+            .chars()
+            .take(200)
+            .collect::<String>();
+        let message = format!(
+            "the server redirected to `{location}`, another origin; not followed \
+             (see OpenAiConfig::cross_origin_redirects)"
+        );
+        return (ModelError::BadRequest { status, message }, None);
+    }
     let retry_after = response
         .headers()
         .get(RETRY_AFTER)
@@ -185,7 +317,11 @@ async fn status_error(response: reqwest::Response) -> (ModelError, Option<Durati
         .and_then(|text| text.trim().parse::<f64>().ok())
         .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
         .map(Duration::from_secs_f64);
-    let body = response.text().await.unwrap_or_default();
+    let body = match read_body(response, limit).await {
+        Ok(Some(body)) => String::from_utf8_lossy(&body).into_owned(),
+        Ok(None) => format!("(an error body larger than {limit} bytes)"),
+        Err(_) => String::new(),
+    };
     let message = error_message(&body);
     let error = match status {
         401 | 403 => ModelError::Auth { message },

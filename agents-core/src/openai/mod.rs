@@ -7,8 +7,9 @@
 //!
 //! Both take an [`OpenAiConfig`] (base URL, key, model, headers, timeouts,
 //! [`RetryPolicy`]); wire types come from `async-openai`, HTTP from
-//! `reqwest` (rustls with *ring*), event streams from `eventsource-stream`,
-//! backoff from `backon`.
+//! `reqwest` (rustls with *ring*), event streams from `sse-parse` (linear in
+//! the bytes received, a leading byte-order mark skipped), backoff from
+//! `backon`.
 //!
 //! Faults are typed [`ModelError`](crate::ModelError)s: `Auth` (401/403),
 //! `RateLimited` (429, with `Retry-After`), `BadRequest` (other 4xx, with
@@ -16,13 +17,34 @@
 //! (malformed JSON, a stream cut before it completed). 429, 500, 502, 503,
 //! 504 and connection errors are retried with exponential backoff and
 //! jitter, waiting `Retry-After` when the server says.
+//!
+//! # The server is not trusted
+//!
+//! - **Sizes are bounded** by [`ResponseLimits`]: a body over 32 MiB, or one
+//!   server-sent event over 8 MiB, is a `ModelError::TooLarge`, read no
+//!   further than the limit.
+//! - **Secrets stay secret**: `Debug` shows neither the key nor extra header
+//!   values (both are sent as sensitive headers), and an error message that
+//!   repeats one (a 401 body echoing the key) has it replaced by
+//!   `[redacted]`.
+//! - **The conversation stays where it was sent**: a redirect to another
+//!   origin is not followed (it would re-send the request body there),
+//!   unless [`OpenAiConfig::cross_origin_redirects`] allows it.
+//! - **The key is not sent in clear text**: a plain `http://` base URL to a
+//!   host other than loopback, with a key, is refused unless
+//!   [`OpenAiConfig::allow_insecure_http`] allows it.
+//! - Token counts of any size add up without overflow (they saturate).
 
 mod chat;
 mod config;
+#[cfg(test)]
+mod decode_fuzz_test;
 mod http;
 mod responses;
 mod sse;
 
 pub use chat::OpenAiChat;
-pub use config::{DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAiConfig, RetryPolicy, SchemaFormat};
+pub use config::{
+    DEFAULT_BASE_URL, DEFAULT_MODEL, OpenAiConfig, ResponseLimits, RetryPolicy, SchemaFormat,
+};
 pub use responses::OpenAiResponses;

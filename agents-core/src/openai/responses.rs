@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::chat::WireUsage;
 use super::config::OpenAiConfig;
-use super::http::{Http, error_message};
+use super::http::{self, Http, error_message};
 use super::sse;
 use crate::item::{Item, ToolCall};
 use crate::model::{
@@ -68,14 +68,8 @@ impl Model for OpenAiResponses {
     fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
             let body = wire_request(&self.http.config, &request, false);
-            let wire: WireResponse = self.http.post_json("responses", &body).await?;
-            if wire.id.is_none() && wire.status.is_none() && wire.output.is_empty() {
-                // `{}` with status 200 is not an empty answer.
-                return Err(ModelError::decode(
-                    "the body has no `id`, `status` or `output`: not a Responses API response",
-                ));
-            }
-            wire.into_response()
+            let body = self.http.post_body("responses", &body).await?;
+            decode_response(&body).map_err(|error| self.http.redact(error))
         })
     }
 
@@ -84,6 +78,18 @@ impl Model for OpenAiResponses {
         self.http
             .post_stream("responses", Ok(body), EventDecoder::default())
     }
+}
+
+/// A whole (not streamed) response body.
+pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> {
+    let wire: WireResponse = http::from_json(body)?;
+    if wire.id.is_none() && wire.status.is_none() && wire.output.is_empty() {
+        // `{}` with status 200 is not an empty answer.
+        return Err(ModelError::decode(
+            "the body has no `id`, `status` or `output`: not a Responses API response",
+        ));
+    }
+    wire.into_response()
 }
 
 #[derive(Debug, Serialize)]
@@ -301,7 +307,7 @@ impl WireItem {
 
 /// Turns Responses API stream events into [`ModelStreamEvent`]s.
 #[derive(Debug, Default)]
-struct EventDecoder {
+pub(super) struct EventDecoder {
     /// Output indexes of the function calls started, in order.
     calls: Vec<u64>,
 }

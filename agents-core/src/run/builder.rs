@@ -90,6 +90,13 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self
     }
 
+    /// Sets the largest tool output kept (see
+    /// [`RunConfig::max_tool_output_bytes`]).
+    pub fn max_tool_output_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_tool_output_bytes = bytes;
+        self
+    }
+
     /// Sets what this run may spend (see [`Budget`]).
     pub fn budget(mut self, budget: Budget) -> Self {
         self.config.budget = budget;

@@ -296,7 +296,19 @@ async fn execute_call<Ctx: Send + Sync, Out>(
         call: tool_call,
         timeout: env.config.tool_timeout,
     };
-    let result = env.effects.tool_call(invocation).await;
+    let limit = env.config.max_tool_output_bytes;
+    let result = env
+        .effects
+        .tool_call(invocation)
+        .await
+        .and_then(|output| match output.len() {
+            bytes if bytes > limit => Err(ToolFailure::OutputTooLarge {
+                tool: tool_call.name.clone(),
+                bytes,
+                limit,
+            }),
+            _ => Ok(output),
+        });
     if let Ok(output) = &result {
         for guardrail in guardrails {
             if let ToolCheck::Output(check) = &guardrail.check {

@@ -60,6 +60,20 @@ pub enum ToolFailure {
         /// The hook's reason.
         message: String,
     },
+    /// The tool's output was larger than
+    /// [`RunConfig::max_tool_output_bytes`](crate::RunConfig::max_tool_output_bytes);
+    /// it is not kept.
+    #[error(
+        "the output of tool `{tool}` ({bytes} bytes) is larger than the limit of {limit} bytes"
+    )]
+    OutputTooLarge {
+        /// The tool.
+        tool: String,
+        /// The output's size, in bytes.
+        bytes: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The tool ran longer than the per-tool timeout.
     #[error("tool `{tool}` timed out after {timeout:?}")]
     TimedOut {
