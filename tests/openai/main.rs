@@ -4,5 +4,6 @@
 mod chat;
 mod faults;
 mod hostile;
+mod layers;
 mod responses;
 mod server;

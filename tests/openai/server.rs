@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -69,6 +69,8 @@ impl Reply {
 /// A request the server received.
 #[derive(Debug, Clone)]
 pub(crate) struct Recorded {
+    /// When the request arrived.
+    pub(crate) at: Instant,
     pub(crate) path: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: serde_json::Value,
@@ -83,19 +85,38 @@ impl Recorded {
     }
 }
 
+/// Answers a request from what it asked and when (time since the server
+/// started).
+pub(crate) type Responder = dyn Fn(&Recorded, Duration) -> Reply + Send + Sync;
+
 #[derive(Clone)]
 pub(crate) struct TestServer {
     pub(crate) base_url: String,
+    started: Instant,
     replies: Arc<Mutex<VecDeque<Reply>>>,
+    responder: Option<Arc<Responder>>,
     requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
 impl TestServer {
     pub(crate) async fn start(replies: impl IntoIterator<Item = Reply>) -> Self {
+        Self::listen(replies.into_iter().collect(), None).await
+    }
+
+    /// A server that answers every request with `responder`.
+    pub(crate) async fn responding(
+        responder: impl Fn(&Recorded, Duration) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::listen(VecDeque::new(), Some(Arc::new(responder))).await
+    }
+
+    async fn listen(replies: VecDeque<Reply>, responder: Option<Arc<Responder>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = TestServer {
             base_url: format!("http://{}/v1", listener.local_addr().unwrap()),
-            replies: Arc::new(Mutex::new(replies.into_iter().collect())),
+            started: Instant::now(),
+            replies: Arc::new(Mutex::new(replies)),
+            responder,
             requests: Arc::default(),
         };
         let state = server.clone();
@@ -116,10 +137,13 @@ impl TestServer {
         let Some(request) = read_request(&mut socket).await else {
             return;
         };
+        let reply = match &self.responder {
+            Some(responder) => responder(&request, request.at - self.started),
+            None => self.replies.lock().unwrap().pop_front().unwrap_or_else(|| {
+                Reply::json(599, r#"{"error":{"message":"no scripted reply left"}}"#)
+            }),
+        };
         self.requests.lock().unwrap().push(request);
-        let reply = self.replies.lock().unwrap().pop_front().unwrap_or_else(|| {
-            Reply::json(599, r#"{"error":{"message":"no scripted reply left"}}"#)
-        });
         write_reply(&mut socket, reply).await;
     }
 }
@@ -158,6 +182,7 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
     }
     let body = serde_json::from_slice(&buffer[header_end..]).unwrap_or(serde_json::Value::Null);
     Some(Recorded {
+        at: Instant::now(),
         path,
         headers,
         body,

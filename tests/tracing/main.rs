@@ -139,3 +139,30 @@ async fn the_run_span_carries_the_workflow_group_and_trace_metadata() {
         "alloc::string::String"
     );
 }
+
+#[tokio::test]
+async fn the_model_call_span_names_the_model_that_answered_and_those_that_failed() {
+    use agents_core::model::layers::Fallback;
+    let _serial = SERIAL.lock().await;
+    let (capture, _guard) = SpanCapture::install();
+
+    let agent = Agent::<()>::builder("Triage").build().unwrap();
+    let down = MockModel::script([Step::error(agents_core::ModelError::Connection {
+        message: "refused".to_owned(),
+    })]);
+    let chain = Fallback::new("primary", down).or("backup", MockModel::script([Step::text("hi")]));
+    let result = Runner::new(chain).run(&agent, (), "hi").await.unwrap();
+    assert_eq!(result.final_output, "hi");
+
+    let span = capture.find("chat").expect("a chat span");
+    assert_eq!(
+        span.fields.get("gen_ai.response.model").map(String::as_str),
+        Some("backup")
+    );
+    assert_eq!(
+        span.fields
+            .get("agents.model.failovers")
+            .map(String::as_str),
+        Some("primary (connection)")
+    );
+}

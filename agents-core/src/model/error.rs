@@ -63,6 +63,13 @@ pub enum ModelError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A circuit breaker is open after repeated failures: the call was not
+    /// made. See `CircuitBreaker` (in [`layers`](super::layers)).
+    #[error("circuit open after repeated failures; next attempt in {retry_in:?}")]
+    CircuitOpen {
+        /// Time until the breaker lets a probe call through.
+        retry_in: Duration,
+    },
     /// Any other failure, described in words.
     #[error("{message}")]
     Other {
@@ -80,7 +87,54 @@ pub enum ModelError {
     },
 }
 
+/// The kind of a [`ModelError`], without its details: what a fallback
+/// chain, a circuit breaker or a retry rule matches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ModelErrorKind {
+    /// [`ModelError::Auth`].
+    Auth,
+    /// [`ModelError::RateLimited`].
+    RateLimited,
+    /// [`ModelError::BadRequest`].
+    BadRequest,
+    /// [`ModelError::Server`].
+    Server,
+    /// [`ModelError::Connection`].
+    Connection,
+    /// [`ModelError::Timeout`].
+    Timeout,
+    /// [`ModelError::Decode`].
+    Decode,
+    /// [`ModelError::TooLarge`].
+    TooLarge,
+    /// [`ModelError::CircuitOpen`].
+    CircuitOpen,
+    /// [`ModelError::Other`].
+    Other,
+    /// [`ModelError::Custom`].
+    Custom,
+}
+
 impl ModelError {
+    /// The error's kind.
+    pub fn kind(&self) -> ModelErrorKind {
+        match self {
+            ModelError::Auth { .. } => ModelErrorKind::Auth,
+            ModelError::RateLimited { .. } => ModelErrorKind::RateLimited,
+            ModelError::BadRequest { .. } => ModelErrorKind::BadRequest,
+            ModelError::Server { .. } => ModelErrorKind::Server,
+            ModelError::Connection { .. } => ModelErrorKind::Connection,
+            ModelError::Timeout(_) => ModelErrorKind::Timeout,
+            ModelError::Decode { .. } => ModelErrorKind::Decode,
+            ModelError::TooLarge { .. } => ModelErrorKind::TooLarge,
+            ModelError::CircuitOpen { .. } => ModelErrorKind::CircuitOpen,
+            ModelError::Other { .. } => ModelErrorKind::Other,
+            ModelError::Custom { .. } => ModelErrorKind::Custom,
+        }
+    }
+
     /// An [`Other`](ModelError::Other) error with the given message.
     pub fn other(message: impl Into<String>) -> Self {
         ModelError::Other {

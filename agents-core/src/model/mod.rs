@@ -5,6 +5,7 @@
 //! that implements `Model` around another `Model`.
 
 mod error;
+pub mod layers;
 mod settings;
 mod stream;
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use error::ModelError;
+pub use error::{ModelError, ModelErrorKind};
 pub use settings::{ModelSettings, ToolChoice};
 pub use stream::{ModelStreamEvent, ResponseAssembler};
 
@@ -214,6 +215,39 @@ pub struct ModelResponse {
     pub usage: Usage,
     /// The provider's id for the response, when it gives one.
     pub response_id: Option<String>,
+    /// Which model answered: the name the provider reported (Chat
+    /// Completions' `model`), or the name a [`Fallback`](layers::Fallback)
+    /// chain gave the model that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The models of a [`Fallback`](layers::Fallback) chain that failed
+    /// before this one answered, in order; empty when the first answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failovers: Vec<Failover>,
+}
+
+/// A model of a [`Fallback`](layers::Fallback) chain that failed, so the
+/// next one was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Failover {
+    /// The chain's name for the model that failed.
+    pub model: String,
+    /// The kind of its error.
+    pub kind: ModelErrorKind,
+    /// Its error, as text.
+    pub error: String,
+}
+
+impl Failover {
+    /// The failover of `model` with `error`.
+    pub fn new(model: impl Into<String>, error: &ModelError) -> Self {
+        Failover {
+            model: model.into(),
+            kind: error.kind(),
+            error: error.to_string(),
+        }
+    }
 }
 
 impl ModelResponse {
@@ -223,6 +257,8 @@ impl ModelResponse {
             output: output.into_iter().map(Arc::new).collect(),
             usage: Usage::default(),
             response_id: None,
+            model: None,
+            failovers: Vec::new(),
         }
     }
 
@@ -235,6 +271,12 @@ impl ModelResponse {
     /// Sets the response id.
     pub fn with_response_id(mut self, id: impl Into<String>) -> Self {
         self.response_id = Some(id.into());
+        self
+    }
+
+    /// Sets the name of the model that answered.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
         self
     }
 }

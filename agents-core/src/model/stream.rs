@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::{ModelError, ModelResponse};
+use super::{Failover, ModelError, ModelResponse};
 use crate::item::{Item, ToolCall};
 use crate::usage::Usage;
 
@@ -35,6 +35,15 @@ pub enum ModelStreamEvent {
     ItemDone(Item),
     /// Token usage of the call.
     Usage(Usage),
+    /// Which model is answering, sent before its first output by a model
+    /// that knows (a [`Fallback`](super::layers::Fallback) chain).
+    ServedBy {
+        /// The name of the model answering.
+        model: String,
+        /// The models that failed before it (see
+        /// [`ModelResponse::failovers`]).
+        failovers: Vec<Failover>,
+    },
     /// The response is complete. Always the last event.
     Completed {
         /// The provider's response id, if any.
@@ -47,7 +56,13 @@ impl ModelStreamEvent {
     /// message, tool calls as a start and one arguments delta, other items as
     /// [`ItemDone`](ModelStreamEvent::ItemDone), then usage and completion.
     pub fn from_response(response: ModelResponse) -> Vec<ModelStreamEvent> {
-        let mut events = Vec::with_capacity(response.output.len() * 2 + 2);
+        let mut events = Vec::with_capacity(response.output.len() * 2 + 3);
+        if response.model.is_some() || !response.failovers.is_empty() {
+            events.push(ModelStreamEvent::ServedBy {
+                model: response.model.unwrap_or_default(),
+                failovers: response.failovers,
+            });
+        }
         let mut index = 0;
         let mut last_was_text = false;
         for item in response.output {
@@ -101,6 +116,8 @@ pub struct ResponseAssembler {
     slots: Vec<Slot>,
     usage: Usage,
     completed: Option<Option<String>>,
+    model: Option<String>,
+    failovers: Vec<Failover>,
 }
 
 impl std::fmt::Debug for ResponseAssembler {
@@ -162,6 +179,10 @@ impl ResponseAssembler {
             }
             ModelStreamEvent::ItemDone(item) => self.slots.push(Slot::Done(item)),
             ModelStreamEvent::Usage(usage) => self.usage += usage,
+            ModelStreamEvent::ServedBy { model, failovers } => {
+                self.model = Some(model).filter(|model| !model.is_empty());
+                self.failovers = failovers;
+            }
             ModelStreamEvent::Completed { response_id } => self.completed = Some(response_id),
         }
         Ok(())
@@ -202,6 +223,8 @@ impl ResponseAssembler {
             output,
             usage: self.usage,
             response_id,
+            model: self.model,
+            failovers: self.failovers,
         })
     }
 }

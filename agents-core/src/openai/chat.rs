@@ -317,6 +317,8 @@ struct WireResponse {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
     choices: Vec<WireChoice>,
     #[serde(default)]
     usage: Option<WireUsage>,
@@ -438,6 +440,8 @@ fn from_wire(wire: WireResponse) -> ModelResponse {
         output,
         usage: wire.usage.map(|u| u.usage()).unwrap_or_default(),
         response_id: wire.id.filter(|id| !id.is_empty()),
+        model: wire.model.filter(|model| !model.is_empty()),
+        failovers: Vec::new(),
     }
 }
 

@@ -211,6 +211,8 @@ struct WireResponse {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
     status: Option<String>,
     #[serde(default)]
     error: Option<Value>,
@@ -243,6 +245,8 @@ impl WireResponse {
             output,
             usage: self.usage.map(|u| u.usage()).unwrap_or_default(),
             response_id: self.id.filter(|id| !id.is_empty()),
+            model: self.model.filter(|model| !model.is_empty()),
+            failovers: Vec::new(),
         })
     }
 }

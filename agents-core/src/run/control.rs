@@ -20,7 +20,7 @@ use super::error::RunError;
 /// | outcome | status |
 /// |---|---|
 /// | `Ok` with no failure on the way | `Completed` |
-/// | `Ok` after tool calls that failed and went back to the model as error outputs, or with a max-turns fallback | `Degraded` |
+/// | `Ok` after tool calls that failed and went back to the model as error outputs, a model call a fallback chain answered with another model, or with a fallback output | `Degraded` |
 /// | [`RunError::ApprovalRequired`] | `WaitingForApproval` (resume its state to go on) |
 /// | [`RunError::Cancelled`] | `Cancelled` |
 /// | [`RunError::Interrupted`] | `Interrupted` |

@@ -11,7 +11,7 @@ use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
 use crate::context::{BudgetLimit, RunConfig};
 use crate::guardrail::GuardrailOutput;
 use crate::item::{Item, RunItem};
-use crate::model::ModelError;
+use crate::model::{ModelError, ModelResponse};
 use crate::session::SessionError;
 
 /// Why the turn loop stopped; the partial run is attached in [`conclude`].
@@ -152,7 +152,7 @@ pub(super) fn conclude<Ctx, Out>(
             final_output: output,
             run_id: Arc::clone(&live.ctx.run_id),
             input: live.input,
-            status: status_of(&live.new_items),
+            status: status_of(&live.new_items, &live.raw_responses),
             new_items: live.new_items,
             last_agent: Arc::clone(&live.agent.name),
             usage: live.ctx.usage,
@@ -305,13 +305,17 @@ fn fallback_result<Out>(
     }
 }
 
-/// `Degraded` when the run went on after a tool error output, `Completed`
-/// otherwise (a fallback output is `Degraded` by itself).
-fn status_of(items: &[RunItem]) -> RunStatus {
+/// `Degraded` when the run went on after a tool error output or a model
+/// that failed over to another, `Completed` otherwise (a fallback output is
+/// `Degraded` by itself).
+fn status_of(items: &[RunItem], responses: &[ModelResponse]) -> RunStatus {
     let tool_failed = items
         .iter()
         .any(|item| matches!(&*item.item, Item::ToolOutput(output) if output.is_error));
-    if tool_failed {
+    let failed_over = responses
+        .iter()
+        .any(|response| !response.failovers.is_empty());
+    if tool_failed || failed_over {
         RunStatus::Degraded
     } else {
         RunStatus::Completed

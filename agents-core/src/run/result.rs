@@ -7,7 +7,7 @@ use super::control::RunStatus;
 use crate::context::ToolExecution;
 use crate::guardrail::GuardrailOutput;
 use crate::item::{Item, RunItem};
-use crate::model::ModelResponse;
+use crate::model::{Failover, ModelResponse};
 use crate::usage::Usage;
 
 /// Which guardrails a [`GuardrailResult`] comes from.
@@ -61,6 +61,16 @@ pub enum ToleratedFailure {
         output: String,
         /// Why it did not parse.
         error: String,
+    },
+    /// A model failed and the next model of a fallback chain answered
+    /// (`Fallback`, in `agents_core::model::layers`).
+    ModelFailover {
+        /// The turn (1-based) whose model call failed over.
+        turn: u32,
+        /// The model that failed, its error kind and message.
+        failover: Failover,
+        /// The model that answered in the end.
+        answered_by: Option<String>,
     },
 }
 
@@ -118,6 +128,15 @@ impl<Out> RunResult<Out> {
                 _ => None,
             })
             .collect();
+        for (turn, response) in (1u32..).zip(&self.raw_responses) {
+            failures.extend(response.failovers.iter().map(|failover| {
+                ToleratedFailure::ModelFailover {
+                    turn,
+                    failover: failover.clone(),
+                    answered_by: response.model.clone(),
+                }
+            }));
+        }
         failures.extend(self.fallback.clone());
         failures
     }

@@ -115,6 +115,8 @@ pub(super) fn model_call(parent: &Span, request: &ModelRequest, sensitive: bool)
         gen_ai.request.temperature = Empty,
         gen_ai.request.max_tokens = Empty,
         gen_ai.response.id = Empty,
+        gen_ai.response.model = Empty,
+        agents.model.failovers = Empty,
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
         gen_ai.input.messages = Empty,
@@ -144,6 +146,24 @@ pub(super) fn model_call(parent: &Span, request: &ModelRequest, sensitive: bool)
 pub(super) fn record_model_end(span: &Span, response: &ModelResponse, sensitive: bool) {
     if let Some(id) = &response.response_id {
         span.record("gen_ai.response.id", id.as_str());
+    }
+    if let Some(model) = &response.model {
+        span.record("gen_ai.response.model", model.as_str());
+    }
+    if !response.failovers.is_empty() {
+        // The models that failed first, e.g. `primary (server)`.
+        let failed: Vec<String> = response
+            .failovers
+            .iter()
+            .map(|failover| {
+                format!(
+                    "{} ({})",
+                    failover.model,
+                    json(&failover.kind).trim_matches('"')
+                )
+            })
+            .collect();
+        span.record("agents.model.failovers", failed.join(", ").as_str());
     }
     span.record(
         "gen_ai.usage.input_tokens",
