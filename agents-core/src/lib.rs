@@ -199,6 +199,11 @@ pub mod __private {
 mod layers_test;
 
 /// The workspace README's Rust blocks, compiled and run as doc tests.
-#[cfg(all(doctest, feature = "macros", feature = "openai"))]
+#[cfg(all(
+    doctest,
+    feature = "macros",
+    feature = "openai",
+    feature = "rate-limit"
+))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

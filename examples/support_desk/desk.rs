@@ -231,3 +231,25 @@ pub(crate) enum TriageRoute {
     temperature = 0.0
 )]
 pub(crate) struct Triage;
+
+/// Model settings that force each agent's one step, by agent name: for
+/// small local models that answer in text instead of choosing a tool. The
+/// route is decided from the question's words. The committed recording was
+/// made with them.
+pub(crate) fn guided_settings(question: &str) -> [(&'static str, ModelSettings); 3] {
+    let question = question.to_lowercase();
+    let billing = ["charge", "refund", "invoice", "paid", "twice"]
+        .iter()
+        .any(|w| question.contains(w));
+    let route = if billing {
+        "transfer_to_billing"
+    } else {
+        "transfer_to_shipping"
+    };
+    let force = |tool: &str| ModelSettings::new().tool_choice(ToolChoice::Tool(tool.to_owned()));
+    [
+        ("Triage", force(route)),
+        ("Billing", force("refund_duplicate_charge")),
+        ("Shipping", force("track_parcel")),
+    ]
+}

@@ -148,23 +148,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         options.question.clone(),
     );
     if options.guided {
-        // Small models answer in text instead of choosing a tool: decide the
-        // route here and force each agent's one step.
-        let question = options.question.to_lowercase();
-        let billing = ["charge", "refund", "invoice", "paid", "twice"]
-            .iter()
-            .any(|w| question.contains(w));
-        let route = if billing {
-            "transfer_to_billing"
-        } else {
-            "transfer_to_shipping"
-        };
-        let force =
-            |tool: &str| ModelSettings::new().tool_choice(ToolChoice::Tool(tool.to_owned()));
-        run = run
-            .agent_model_settings("Triage", force(route))
-            .agent_model_settings("Billing", force("refund_duplicate_charge"))
-            .agent_model_settings("Shipping", force("track_parcel"));
+        // Small models answer in text instead of choosing a tool: force
+        // each agent's one step.
+        for (agent, settings) in desk::guided_settings(&options.question) {
+            run = run.agent_model_settings(agent, settings);
+        }
     }
     let mut stream = run
         .max_turns(8)
