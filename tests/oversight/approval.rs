@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use agents_core::prelude::*;
-use agents_core::run::{ApprovalDecision, RunState};
+use agents_core::run::{ApprovalDecision, InvalidStateKind, RunState};
 use agents_core::{Item, RunError};
 use agents_testing::{MockModel, Step, call};
 use serde_json::json;
@@ -82,7 +82,7 @@ async fn approve_after_a_json_round_trip_runs_the_tool_once_and_finishes() {
     // Stored as JSON, read back in "another process".
     let stored = serde_json::to_string(&state).unwrap();
     let mut state: RunState = serde_json::from_str(&stored).unwrap();
-    state.approve("call_2");
+    state.approve("call_2").unwrap();
 
     let result = runner
         .resume(&billing(), Arc::clone(&shop), state)
@@ -128,7 +128,9 @@ async fn a_rejected_call_sends_the_rejection_to_the_model() {
             .await
             .unwrap_err(),
     );
-    state.reject("call_1", "A manager must approve refunds above 500.00.");
+    state
+        .reject("call_1", "A manager must approve refunds above 500.00.")
+        .unwrap();
 
     let result = runner
         .resume(&billing(), Arc::clone(&shop), state)
@@ -166,7 +168,7 @@ async fn always_approve_covers_later_calls_of_the_tool() {
             .await
             .unwrap_err(),
     );
-    state.approve_always("refund");
+    state.approve_always("refund").unwrap();
     assert_eq!(state.always.get("refund"), Some(&ApprovalDecision::Approve));
 
     let result = runner
@@ -235,17 +237,33 @@ async fn a_run_stopped_by_max_turns_resumes_with_a_higher_limit() {
 }
 
 #[tokio::test]
-async fn a_committed_version_1_state_still_resumes() {
-    // A paused run written by schema version 1; see fixtures/run_state_v1.json.
+async fn a_committed_version_1_state_resumes_only_where_unsealed_states_are_accepted() {
+    // A paused run written by schema version 1 (before states were sealed);
+    // see fixtures/run_state_v1.json.
     let stored = include_str!("fixtures/run_state_v1.json");
     let mut state: RunState = serde_json::from_str(stored).unwrap();
     assert_eq!(state.schema_version, 1);
     assert_eq!(state.pending()[0].call_id, "call_7");
-    state.approve("call_7");
+    state.approve("call_7").unwrap();
 
     let shop = Arc::new(Shop::default());
     let model = MockModel::script([Step::text("Done.")]);
+    let refused = Runner::new(model.clone())
+        .resume(&billing(), Arc::clone(&shop), state.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            RunError::InvalidState {
+                kind: InvalidStateKind::Unsealed,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
     let result = Runner::new(model.clone())
+        .accept_unsealed_states(true)
         .resume(&billing(), Arc::clone(&shop), state)
         .await
         .unwrap();
@@ -270,7 +288,7 @@ async fn a_state_from_a_newer_release_is_refused() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "cannot resume: the state has schema version 99, this release reads up to 1"
+        "cannot resume (Version): the state has schema version 99, this release reads up to 2"
     );
 }
 

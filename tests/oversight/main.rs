@@ -4,3 +4,4 @@ mod approval;
 mod guardrails;
 mod hooks;
 mod max_turns;
+mod tampering;

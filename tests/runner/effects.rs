@@ -5,11 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use agents_core::model::{BoxFuture, ModelError, ModelResponse};
 use agents_core::prelude::*;
-use agents_core::run::{Effects, InProcess, ModelCall, RunState, SessionHistory, ToolInvocation};
+use agents_core::run::{
+    Effects, InProcess, ModelCall, RunState, SessionHistory, StateKey, ToolInvocation,
+};
 use agents_core::session::{MemorySession, Session, SessionError};
 use agents_core::{Item, ToolFailure};
 use agents_testing::{MockModel, Step, call, transcript};
@@ -57,6 +59,8 @@ struct Journal {
     model: Vec<(Arc<str>, ModelResponse)>,
     tools: BTreeMap<String, Result<String, ToolFailure>>,
     run_ids: Vec<Arc<str>>,
+    state_ids: Vec<Arc<str>>,
+    times: Vec<SystemTime>,
     loads: Vec<SessionHistory>,
     saves: Vec<Save>,
 }
@@ -96,6 +100,18 @@ impl<Ctx: Send + Sync> Effects<Ctx> for Recorder {
         let id = <InProcess as Effects<Ctx>>::run_id(&InProcess);
         self.0.lock().unwrap().run_ids.push(Arc::clone(&id));
         id
+    }
+
+    fn state_id(&self) -> Arc<str> {
+        let id = <InProcess as Effects<Ctx>>::state_id(&InProcess);
+        self.0.lock().unwrap().state_ids.push(Arc::clone(&id));
+        id
+    }
+
+    fn now(&self) -> SystemTime {
+        let now = SystemTime::now();
+        self.0.lock().unwrap().times.push(now);
+        now
     }
 
     fn load_session<'a>(
@@ -165,6 +181,14 @@ impl<Ctx: Send + Sync> Effects<Ctx> for Replayer {
         self.journal.lock().unwrap().run_ids.remove(0)
     }
 
+    fn state_id(&self) -> Arc<str> {
+        self.journal.lock().unwrap().state_ids.remove(0)
+    }
+
+    fn now(&self) -> SystemTime {
+        self.journal.lock().unwrap().times.remove(0)
+    }
+
     fn load_session<'a>(
         &'a self,
         _session: &'a dyn Session,
@@ -211,18 +235,23 @@ async fn conversation(
         )
         .await
         .unwrap();
-    let runner = Runner::new(model);
+    // One key for the recording and the replay, as for runners on several
+    // workers of a durable engine.
+    let key = StateKey::new([7u8; 32]).unwrap();
+    let runner = Runner::new(model).state_key(key);
     let error = runner
         .run(&triage(), Arc::clone(shop), "I was charged twice for A-1")
-        .session(session)
+        .session(session.clone())
         .effects(effects.clone())
         .await
         .unwrap_err();
     let mut state = paused(error);
     let stored = serde_json::to_string(&state).unwrap();
-    state.approve(state.pending()[0].call_id.clone());
+    let call_id = state.pending()[0].call_id.clone();
+    state.approve(call_id).unwrap();
     let result = runner
         .resume(&triage(), Arc::clone(shop), state)
+        .session(session)
         .effects(effects)
         .await
         .unwrap();

@@ -13,6 +13,7 @@ use super::error::RunError;
 use super::execute::{Nesting, execute};
 use super::result::{PartialRun, RunResult};
 use super::runner::Runner;
+use super::seal::StateGuard;
 use super::setup::{RunExtras, Start};
 use super::stream::{EventSender, RunStream};
 use crate::agent::Agent;
@@ -41,6 +42,7 @@ pub struct Run<Ctx, Out> {
     pub(super) config: RunConfig,
     pub(super) cancellation: Option<CancellationToken>,
     pub(super) extras: RunExtras<Ctx, Out>,
+    pub(super) guard: Arc<StateGuard>,
 }
 
 impl<Ctx, Out> fmt::Debug for Run<Ctx, Out> {
@@ -257,6 +259,7 @@ impl<Ctx: Send + Sync + 'static, Out> Run<Ctx, Out> {
             config: runner.config().clone(),
             cancellation: None,
             extras: RunExtras::default(),
+            guard: Arc::clone(runner.guard()),
         }
     }
 }

@@ -135,6 +135,12 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
             futures::stream::iter(calls).buffered(cap).collect().await
         }
     };
+    // An answer is used up by the call it answered: a later call that
+    // happens to reuse the id (servers number calls `call_0`, `call_1`, ...
+    // per response) asks again.
+    for call in &tool_calls {
+        live.decisions.remove(&call.call_id);
+    }
     let mut scopes = scopes.iter();
 
     let mut outcomes = outcomes.into_iter();

@@ -18,7 +18,7 @@
 //! input filters) must itself be deterministic for a replay to match.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::error::ToolFailure;
 use super::events::DeltaSink;
@@ -80,6 +80,19 @@ pub trait Effects<Ctx>: Send + Sync {
     /// random hex digits.
     fn run_id(&self) -> Arc<str> {
         random_run_id()
+    }
+
+    /// A fresh id for the state of a run that pauses for approval (what the
+    /// resume ledger records). The default is `state_` and 32 hex digits
+    /// from the operating system's random generator.
+    fn state_id(&self) -> Arc<str> {
+        super::seal::random_state_id()
+    }
+
+    /// The wall-clock time: when a run paused, and how old its approvals
+    /// are on resume. The default is the system clock.
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
     }
 
     /// Reads a session's history (the last `limit` items, or all) and the

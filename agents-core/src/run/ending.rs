@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use super::control::RunStatus;
+use super::effects::Effects;
 use super::error::{RunError, ToolFailure};
 use super::live::LiveRun;
 use super::result::{PartialRun, RunResult, ToleratedFailure};
-use super::state::{PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
+use super::seal::StateGuard;
+use super::state::{PendingApproval, RunState};
 use crate::context::{BudgetLimit, RunConfig};
 use crate::guardrail::GuardrailOutput;
 use crate::item::{Item, RunItem};
@@ -113,12 +115,21 @@ pub(crate) struct Handlers<Out> {
     pub(crate) output_parse: Option<OutputParseHandler<Out>>,
 }
 
+/// What sealing a paused run's state needs: the runner's key, the effects
+/// that give the state's id and time, and the run's session.
+pub(super) struct Sealing<'a, Ctx> {
+    pub(super) guard: &'a StateGuard,
+    pub(super) effects: &'a dyn Effects<Ctx>,
+    pub(super) session_id: Option<&'a str>,
+}
+
 /// The run's outcome: every ending keeps the items produced so far.
 pub(super) fn conclude<Ctx, Out>(
     mut live: LiveRun<Ctx>,
     ending: Ending<Out>,
     config: &RunConfig,
     handlers: Handlers<Out>,
+    sealing: Sealing<'_, Ctx>,
 ) -> Result<RunResult<Out>, RunError> {
     if !matches!(
         ending,
@@ -225,17 +236,19 @@ pub(super) fn conclude<Ctx, Out>(
             pending_turn,
             pending,
         } => {
-            let decisions = std::mem::take(&mut live.decisions);
-            let always = std::mem::take(&mut live.always);
+            // The rules in force go on, sealed; answers given before were
+            // used up by the calls they answered.
+            let rules = std::mem::take(&mut live.always);
+            let mut state = RunState::from_partial(live.into_partial());
+            state.pending_turn = pending_turn;
+            state.pending = pending;
+            state.rules = rules;
+            let (state_id, now) = (sealing.effects.state_id(), sealing.effects.now());
+            sealing
+                .guard
+                .seal(&mut state, &state_id, now, sealing.session_id);
             Err(RunError::ApprovalRequired {
-                state: Box::new(RunState {
-                    schema_version: RUN_STATE_SCHEMA_VERSION,
-                    run: live.into_partial(),
-                    pending_turn,
-                    pending,
-                    decisions,
-                    always,
-                }),
+                state: Box::new(state),
             })
         }
         Stop::InputTripwire { guardrail, output } => Err(RunError::InputGuardrailTripwire {

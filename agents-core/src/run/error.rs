@@ -84,6 +84,36 @@ pub enum ToolFailure {
     },
 }
 
+/// Which check refused a state given to
+/// [`Runner::resume`](super::Runner::resume).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvalidStateKind {
+    /// The seal does not verify: the state was changed, or sealed with
+    /// another key.
+    Seal,
+    /// A state with pending calls, rules or answers has no seal, and the
+    /// runner does not accept unsealed states.
+    Unsealed,
+    /// An answer names a call that is not pending, an "always" rule a tool
+    /// no pending call is of, or a pending call is not in the paused turn.
+    UnknownCall,
+    /// The approval was asked longer ago than the runner allows.
+    Expired,
+    /// The run is resumed without the session it paused with, with another
+    /// one, or with one when it paused without.
+    Session,
+    /// The state was resumed before, or its pending calls already ran.
+    Replayed,
+    /// The resume ledger failed.
+    Ledger,
+    /// A schema version this release does not read.
+    Version,
+    /// The agent graph does not fit: another starting agent, or a handoff
+    /// path the agents do not have.
+    Agents,
+}
+
 /// Why a run ended without a final output.
 ///
 /// Every variant carries the [`PartialRun`]: the items, usage and last agent
@@ -206,11 +236,14 @@ pub enum RunError {
         /// The run so far.
         partial: Box<PartialRun>,
     },
-    /// A state given to [`Runner::resume`](super::Runner::resume) does not
-    /// fit: a newer schema version, or a handoff path the starting agent does
-    /// not have.
-    #[error("cannot resume: {message}")]
+    /// A state given to [`Runner::resume`](super::Runner::resume) was
+    /// refused before anything ran: its seal, its answers, its age, its
+    /// session, a second resume, or a shape this release does not read (see
+    /// [`RunState`](super::RunState)). No tool ran.
+    #[error("cannot resume ({kind:?}): {message}")]
     InvalidState {
+        /// Which check refused it.
+        kind: InvalidStateKind,
         /// What does not fit.
         message: String,
         /// The state's run.

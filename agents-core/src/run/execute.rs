@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::Run;
 use super::checkpoint::{checkpoint, open_session};
 use super::effects::{Effects, InProcess};
-use super::ending::{Ending, Handlers, Stop, conclude};
+use super::ending::{Ending, Handlers, Sealing, Stop, conclude};
 use super::error::RunError;
 use super::events::{Event, Observers};
 use super::live::LiveRun;
@@ -56,6 +56,7 @@ where
         config,
         cancellation,
         mut extras,
+        guard,
     } = run;
     let custom = extras.effects.take();
     let effects: &dyn Effects<Ctx> = match &custom {
@@ -109,6 +110,16 @@ where
             None => (LiveRun::start(ctx, starting, input), Vec::new(), false),
         },
         Start::Resume(state) => {
+            if let Err((kind, message)) = guard
+                .admit(&state, extras.session.as_deref(), effects)
+                .await
+            {
+                return Err(RunError::InvalidState {
+                    kind,
+                    message,
+                    partial: Box::new(state.run),
+                });
+            }
             let (live, pending_turn) = resume(starting, ctx, *state)?;
             (live, pending_turn, true)
         }
@@ -141,7 +152,13 @@ where
     };
     events.emit(&live.ctx, &live.agent, ended).await;
     collect_executions(&mut live, nesting.depth, &nesting.tree);
-    conclude(live, ending, &config, handlers)
+    let session_id = extras.session.as_ref().map(|session| session.session_id());
+    let sealing = Sealing {
+        guard: &guard,
+        effects,
+        session_id,
+    };
+    conclude(live, ending, &config, handlers, sealing)
 }
 
 /// Completes when `token` is cancelled; never without one.

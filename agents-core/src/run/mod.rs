@@ -44,6 +44,7 @@ mod nested;
 mod request;
 mod result;
 mod runner;
+mod seal;
 mod setup;
 mod start;
 mod state;
@@ -59,14 +60,17 @@ pub use builder::Run;
 pub use control::RunStatus;
 pub use effects::{Effects, InProcess, ModelCall, SessionHistory, ToolInvocation};
 pub use ending::{FallbackOutput, MaxTurnsFallback};
-pub use error::{RunError, ToolFailure};
+pub use error::{InvalidStateKind, RunError, ToolFailure};
 pub use events::DeltaSink;
 pub use handle::{ControlError, EVENT_BUFFER, RunHandle};
 pub use input::RunInput;
 pub use nested::{NestedResult, NestedRunError};
 pub use result::{GuardrailKind, GuardrailResult, PartialRun, RunResult, ToleratedFailure};
 pub use runner::Runner;
-pub use state::{ApprovalDecision, PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState};
+pub use seal::{StateKey, StateKeyError};
+pub use state::{
+    ApprovalDecision, ApprovalError, PendingApproval, RUN_STATE_SCHEMA_VERSION, RunState,
+};
 pub use stream::{RunEvent, RunStream};
 /// Cancels a run from another task; see [`Run::cancellation_token`].
 pub use tokio_util::sync::CancellationToken;

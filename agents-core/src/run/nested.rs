@@ -7,6 +7,7 @@ use super::error::RunError;
 use super::execute::{Nesting, execute};
 use super::input::RunInput;
 use super::result::RunResult;
+use super::seal::StateGuard;
 use super::setup::{RunExtras, Start};
 use crate::agent::{AgentTool, AgentToolArgs, AsAgent};
 use crate::context::RunContext;
@@ -82,6 +83,7 @@ impl<Ctx: Send + Sync + 'static> RunContext<Ctx> {
             config,
             cancellation: None,
             extras: RunExtras::default(),
+            guard: Arc::new(StateGuard::default()),
         };
         let nesting = Nesting {
             depth: runtime.depth + 1,

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use super::builder::Run;
 use super::input::RunInput;
+use super::seal::{StateGuard, StateKey};
 use super::setup::Start;
 use super::state::RunState;
 use super::stream::RunStream;
 use crate::agent::AsAgent;
 use crate::context::RunConfig;
 use crate::model::Model;
+use crate::session::ResumeLedger;
 
 /// Drives agents: calls the model, runs tools, follows handoffs.
 ///
@@ -36,6 +38,7 @@ use crate::model::Model;
 pub struct Runner<Ctx> {
     model: Arc<dyn Model>,
     config: RunConfig,
+    guard: Arc<StateGuard>,
     _ctx: PhantomData<fn(Ctx) -> Ctx>,
 }
 
@@ -44,6 +47,7 @@ impl<Ctx> Clone for Runner<Ctx> {
         Runner {
             model: Arc::clone(&self.model),
             config: self.config.clone(),
+            guard: Arc::clone(&self.guard),
             _ctx: PhantomData,
         }
     }
@@ -68,6 +72,7 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
         Runner {
             model,
             config: RunConfig::default(),
+            guard: Arc::new(StateGuard::default()),
             _ctx: PhantomData,
         }
     }
@@ -76,6 +81,43 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
     pub fn with_config(mut self, config: RunConfig) -> Self {
         self.config = config;
         self
+    }
+
+    /// Seals the states this runner pauses with `key`, and accepts states
+    /// sealed with it (see [`RunState`]). Without one, a runner seals with
+    /// a random key of its own: its states resume on it and its clones
+    /// only.
+    pub fn state_key(mut self, key: StateKey) -> Self {
+        Arc::make_mut(&mut self.guard).key = key;
+        self
+    }
+
+    /// Records resumed states in `ledger`, so that each is resumed once
+    /// (default: in memory, this runner and its clones). Give runners of
+    /// several processes one shared ledger (e.g. a `SqliteSession` on one
+    /// file) for once between them.
+    pub fn resume_ledger(mut self, ledger: impl ResumeLedger + 'static) -> Self {
+        Arc::make_mut(&mut self.guard).ledger = Arc::new(ledger);
+        self
+    }
+
+    /// Accepts states without a seal (default: refused when they have
+    /// pending calls, rules or answers). For tests that write states by
+    /// hand; never for states a client hands back.
+    pub fn accept_unsealed_states(mut self, accept: bool) -> Self {
+        Arc::make_mut(&mut self.guard).accept_unsealed = accept;
+        self
+    }
+
+    /// Refuses to resume a state whose approvals were asked longer than
+    /// `age` ago (`InvalidStateKind::Expired`). Default: no limit.
+    pub fn approval_max_age(mut self, age: std::time::Duration) -> Self {
+        Arc::make_mut(&mut self.guard).approval_max_age = Some(age);
+        self
+    }
+
+    pub(super) fn guard(&self) -> &Arc<StateGuard> {
+        &self.guard
     }
 
     /// The configuration every run starts from.

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use super::error::RunError;
+use super::error::{InvalidStateKind, RunError};
 use super::live::LiveRun;
 use super::result::PartialRun;
-use super::state::{RUN_STATE_SCHEMA_VERSION, RunState};
+use super::state::RunState;
 use crate::agent::AgentCore;
 use crate::context::RunContext;
 use crate::item::Item;
@@ -20,18 +20,10 @@ pub(super) fn resume<Ctx>(
     state: RunState,
 ) -> Result<(LiveRun<Ctx>, Vec<Arc<Item>>), RunError> {
     let invalid = |message: String, run: PartialRun| RunError::InvalidState {
+        kind: InvalidStateKind::Agents,
         message,
         partial: Box::new(run),
     };
-    if state.schema_version > RUN_STATE_SCHEMA_VERSION {
-        return Err(invalid(
-            format!(
-                "the state has schema version {}, this release reads up to {RUN_STATE_SCHEMA_VERSION}",
-                state.schema_version
-            ),
-            state.run,
-        ));
-    }
     if state.run.starting_agent != starting.name {
         return Err(invalid(
             format!(
@@ -79,7 +71,11 @@ pub(super) fn resume<Ctx>(
             conversions,
             handoff_path: run.handoff_path,
             decisions: state.decisions,
-            always: state.always,
+            always: {
+                let mut always = state.rules;
+                always.extend(state.always);
+                always
+            },
             usage_by_agent: run.usage_by_agent,
             saved,
             tool_executions: run.tool_executions,

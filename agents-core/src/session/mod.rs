@@ -29,6 +29,7 @@
 //!    history atomically (used by compaction).
 
 mod compaction;
+mod ledger;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -36,6 +37,7 @@ mod sqlite;
 use std::sync::Arc;
 
 pub use compaction::{CompactionReport, compact};
+pub use ledger::{InMemoryLedger, ResumeLedger};
 pub use memory::MemorySession;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteSession;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Session, SessionError};
+use super::{ResumeLedger, Session, SessionError};
 use crate::item::Item;
 use crate::model::BoxFuture;
 
@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS agent_session_items (
 );
 CREATE INDEX IF NOT EXISTS agent_session_items_by_session
     ON agent_session_items (session_id, id);
+CREATE TABLE IF NOT EXISTS agent_resumed_states (
+    state_id TEXT PRIMARY KEY
+);
 ";
 
 impl From<rusqlite::Error> for SessionError {
@@ -74,14 +77,40 @@ impl SqliteSession {
 
     fn setup(conn: Connection, session_id: String) -> Result<Self, SessionError> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        // `journal_mode` answers with a row; read it rather than execute.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
-        conn.execute_batch(SCHEMA)?;
+        // Switching a new file to WAL takes an exclusive lock, and SQLite
+        // reports a busy file at once there rather than waiting: when many
+        // connections open a fresh file together, take turns.
+        let started = std::time::Instant::now();
+        loop {
+            match Self::prepare(&conn) {
+                Err(rusqlite::Error::SqliteFailure(error, _))
+                    if matches!(
+                        error.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                outcome => break outcome?,
+            }
+        }
         Ok(SqliteSession {
             id: Arc::from(session_id),
             conn: Arc::new(Mutex::new(conn)),
         })
+    }
+
+    /// WAL journal, relaxed sync (safe with WAL), the schema.
+    fn prepare(conn: &Connection) -> Result<(), rusqlite::Error> {
+        // WAL is a property of the file: set once, by the first connection.
+        // `journal_mode` answers with a row; read it rather than execute.
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            let _mode: String =
+                conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        }
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        conn.execute_batch(SCHEMA)
     }
 
     /// Runs `work` with the connection on the blocking pool.
@@ -98,6 +127,22 @@ impl SqliteSession {
             })
             .await
             .map_err(|error| SessionError::Store(format!("session task failed: {error}")))?
+        })
+    }
+}
+
+/// Records resumed run states in the table `agent_resumed_states` of the
+/// database file (whatever the session id): runners in several processes
+/// that share the file resume each state once between them.
+impl ResumeLedger for SqliteSession {
+    fn consume<'a>(&'a self, state_id: &'a str) -> BoxFuture<'a, Result<bool, SessionError>> {
+        let state_id = state_id.to_owned();
+        self.with_conn(move |conn, _| {
+            let inserted = conn.execute(
+                "INSERT OR IGNORE INTO agent_resumed_states (state_id) VALUES (?1)",
+                params![state_id],
+            )?;
+            Ok(inserted == 1)
         })
     }
 }

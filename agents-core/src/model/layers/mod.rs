@@ -18,8 +18,8 @@
 //!
 //! [`Fallback`] is a model of its own: a chain of models tried in order on
 //! the error kinds the application names. Responses say which model
-//! answered ([`ModelResponse::model`]) and which failed first
-//! ([`ModelResponse::failovers`]); a run with a failover is `Degraded`.
+//! answered ([`ModelResponse::model`](super::ModelResponse::model)) and which failed first
+//! ([`ModelResponse::failovers`](super::ModelResponse::failovers)); a run with a failover is `Degraded`.
 //!
 //! ```
 //! use std::time::Duration;
