@@ -1,6 +1,7 @@
 //! `#[tool]`: every supported form, schemas, argument decoding, hygiene and
 //! compile errors.
 
+mod filters;
 mod forms;
 mod hygiene;
 mod runner;

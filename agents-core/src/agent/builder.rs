@@ -16,7 +16,7 @@ use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, OutputGuardrail, ToolGuardrail};
 use crate::hooks::{DynRunHooks, RunHooks};
 use crate::model::{BoxFuture, ModelSettings};
-use crate::tool::{DynTool, Tool};
+use crate::tool::{DynTool, OutputFilter, SharedOutputFilter, Tool};
 
 /// Guardrails and hooks being added to an agent.
 struct Guards<Ctx> {
@@ -24,6 +24,7 @@ struct Guards<Ctx> {
     output: Vec<ErasedOutputGuardrail<Ctx>>,
     tool: Vec<ToolGuardrail<Ctx>>,
     hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
+    filters: Vec<(Option<String>, SharedOutputFilter)>,
 }
 
 /// Builds an [`Agent`]. Created by [`Agent::builder`].
@@ -89,6 +90,7 @@ impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
                 output: Vec::new(),
                 tool: Vec::new(),
                 hooks: Vec::new(),
+                filters: Vec::new(),
             },
             errors: Vec::new(),
             _out: PhantomData,
@@ -176,6 +178,27 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
     /// Adds a tool guardrail, checked on this agent's tool calls or outputs.
     pub fn tool_guardrail(mut self, guardrail: ToolGuardrail<Ctx>) -> Self {
         self.guards.tool.push(guardrail);
+        self
+    }
+
+    /// Filters the output of every tool of this agent (see
+    /// [`OutputFilter`]); after the tool's own filters.
+    pub fn output_filter(mut self, filter: impl OutputFilter + 'static) -> Self {
+        self.guards.filters.push((None, Arc::new(filter)));
+        self
+    }
+
+    /// Filters the output of this agent's tool `tool` (see
+    /// [`OutputFilter`]). [`build`](Self::build) fails with
+    /// [`AgentError::FilterForUnknownTool`] if the agent has no such tool.
+    pub fn tool_output_filter(
+        mut self,
+        tool: impl Into<String>,
+        filter: impl OutputFilter + 'static,
+    ) -> Self {
+        self.guards
+            .filters
+            .push((Some(tool.into()), Arc::new(filter)));
         self
     }
 
@@ -334,6 +357,19 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
                 });
             }
         }
+        let unknown = self.guards.filters.iter().find_map(|(tool, _)| {
+            tool.as_ref()
+                .filter(|tool| !definitions.iter().any(|d| d.name == tool.as_str()))
+        });
+        if let Some(tool) = unknown {
+            return Err(AgentError::FilterForUnknownTool {
+                agent: self.name,
+                tool: tool.clone(),
+            });
+        }
+        // The filters for one tool come before the agent-wide ones.
+        let mut output_filters = self.guards.filters;
+        output_filters.sort_by_key(|(tool, _)| tool.is_none());
         Ok(Agent::from_core(Arc::new(AgentCore {
             name: Arc::from(self.name),
             handoff_description: self.handoff_description,
@@ -351,6 +387,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             output_guardrails: self.guards.output,
             tool_guardrails: self.guards.tool,
             hooks: self.guards.hooks,
+            output_filters,
         })))
     }
 }

@@ -32,7 +32,7 @@ use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, ToolGuardrail};
 use crate::hooks::DynRunHooks;
 use crate::model::{BoxFuture, ModelSettings, OutputSchema};
-use crate::tool::{DynTool, ToolDefinition};
+use crate::tool::{DynTool, SharedOutputFilter, ToolDefinition};
 
 /// What the runner does after the agent's tools ran.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,6 +87,14 @@ pub enum AgentError {
     /// The agent's name is empty.
     #[error("an agent's name must not be empty")]
     EmptyName,
+    /// An output filter names a tool the agent does not have.
+    #[error("agent `{agent}` has an output filter for `{tool}`, which is not one of its tools")]
+    FilterForUnknownTool {
+        /// The agent.
+        agent: String,
+        /// The tool the filter names.
+        tool: String,
+    },
 }
 
 /// The untyped part of an agent, shared by every handle and handoff.
@@ -110,6 +118,8 @@ pub(crate) struct AgentCore<Ctx> {
     pub(crate) output_guardrails: Vec<ErasedOutputGuardrail<Ctx>>,
     pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,
     pub(crate) hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
+    /// Output filters: for one tool (its name), or for all (`None`).
+    pub(crate) output_filters: Vec<(Option<String>, SharedOutputFilter)>,
 }
 
 /// An agent's output guardrail, checked on its output at the conversion

@@ -92,6 +92,14 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self
     }
 
+    /// Filters the output of every tool in this run (see
+    /// [`OutputFilter`](crate::tool::OutputFilter)); after the agents' and
+    /// the runner's filters.
+    pub fn output_filter(mut self, filter: impl crate::tool::OutputFilter + 'static) -> Self {
+        self.extras.output_filters.push(Arc::new(filter));
+        self
+    }
+
     /// Sets the largest tool output kept (see
     /// [`RunConfig::max_tool_output_bytes`]).
     pub fn max_tool_output_bytes(mut self, bytes: usize) -> Self {
@@ -258,7 +266,10 @@ impl<Ctx: Send + Sync + 'static, Out> Run<Ctx, Out> {
             start,
             config: runner.config().clone(),
             cancellation: None,
-            extras: RunExtras::default(),
+            extras: RunExtras {
+                output_filters: runner.output_filters().to_vec(),
+                ..RunExtras::default()
+            },
             guard: Arc::clone(runner.guard()),
         }
     }

@@ -307,6 +307,7 @@ async fn execute_call<Ctx: Send + Sync, Out>(
         .effects
         .tool_call(invocation)
         .await
+        .map(|output| filtered(env, call.agent, &tool_call.name, output))
         .and_then(|output| match output.len() {
             bytes if bytes > limit => Err(ToolFailure::OutputTooLarge {
                 tool: tool_call.name.clone(),
@@ -327,6 +328,24 @@ async fn execute_call<Ctx: Send + Sync, Out>(
         }
     }
     CallOutcome::Output(result)
+}
+
+/// `output` of a call of `tool` through the output filters: the agent's
+/// for the tool, the agent's, the runner's, the run's.
+fn filtered<Ctx, Out>(
+    env: &Env<'_, Ctx, Out>,
+    agent: &AgentCore<Ctx>,
+    tool: &str,
+    output: String,
+) -> String {
+    let for_agent = agent
+        .output_filters
+        .iter()
+        .filter(|(only, _)| only.as_deref().is_none_or(|only| only == tool))
+        .map(|(_, filter)| filter);
+    for_agent
+        .chain(&env.extras.output_filters)
+        .fold(output, |output, filter| filter.filter(tool, output))
 }
 
 /// Runs one tool guardrail's check in its own scope; what its decision does

@@ -47,10 +47,32 @@ pub(super) async fn build_request<Ctx: Send + Sync, Out>(
         // The agent ran tools: let it answer now.
         settings.tool_choice = None;
     }
+    let mut instructions = agent.instructions.resolve(&live.ctx).await;
+    let notes: Vec<&str> = agent
+        .output_filters
+        .iter()
+        .map(|(_, filter)| filter)
+        .chain(&env.extras.output_filters)
+        .filter_map(|filter| filter.instructions())
+        .collect();
+    if !notes.is_empty() {
+        // What the filters tell the model (e.g. how untrusted data is
+        // marked), after the agent's own instructions.
+        let mut text = instructions.as_deref().unwrap_or_default().to_owned();
+        for note in notes {
+            if !text.contains(note) {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.push_str(note);
+            }
+        }
+        instructions = Some(Arc::from(text));
+    }
     ModelRequest {
         agent: Arc::clone(&agent.name),
         model: agent.model.clone(),
-        instructions: agent.instructions.resolve(&live.ctx).await,
+        instructions,
         input: live.history.clone(),
         tools: agent.offered_definitions(&live.ctx),
         output_schema: agent.output.schema.clone(),

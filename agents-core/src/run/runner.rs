@@ -14,6 +14,7 @@ use crate::agent::AsAgent;
 use crate::context::RunConfig;
 use crate::model::Model;
 use crate::session::ResumeLedger;
+use crate::tool::{OutputFilter, SharedOutputFilter};
 
 /// Drives agents: calls the model, runs tools, follows handoffs.
 ///
@@ -39,6 +40,7 @@ pub struct Runner<Ctx> {
     model: Arc<dyn Model>,
     config: RunConfig,
     guard: Arc<StateGuard>,
+    output_filters: Vec<SharedOutputFilter>,
     _ctx: PhantomData<fn(Ctx) -> Ctx>,
 }
 
@@ -48,6 +50,7 @@ impl<Ctx> Clone for Runner<Ctx> {
             model: Arc::clone(&self.model),
             config: self.config.clone(),
             guard: Arc::clone(&self.guard),
+            output_filters: self.output_filters.clone(),
             _ctx: PhantomData,
         }
     }
@@ -73,6 +76,7 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
             model,
             config: RunConfig::default(),
             guard: Arc::new(StateGuard::default()),
+            output_filters: Vec::new(),
             _ctx: PhantomData,
         }
     }
@@ -114,6 +118,17 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
     pub fn approval_max_age(mut self, age: std::time::Duration) -> Self {
         Arc::make_mut(&mut self.guard).approval_max_age = Some(age);
         self
+    }
+
+    /// Filters the output of every tool of every run of this runner (see
+    /// [`OutputFilter`]); after the agents' filters.
+    pub fn output_filter(mut self, filter: impl OutputFilter + 'static) -> Self {
+        self.output_filters.push(Arc::new(filter));
+        self
+    }
+
+    pub(super) fn output_filters(&self) -> &[SharedOutputFilter] {
+        &self.output_filters
     }
 
     pub(super) fn guard(&self) -> &Arc<StateGuard> {

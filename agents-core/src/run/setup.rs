@@ -14,6 +14,7 @@ use crate::hooks::DynRunHooks;
 use crate::item::Item;
 use crate::model::ModelSettings;
 use crate::session::Session;
+use crate::tool::SharedOutputFilter;
 
 /// What a run has beside its agent: run-level hooks and guardrails, its
 /// session, its stream and its effects.
@@ -38,6 +39,8 @@ pub(crate) struct RunExtras<Ctx, Out> {
     /// A handle's interrupt: stops the model call or tools in flight and
     /// ends the run as interrupted.
     pub(crate) interrupt: Option<CancellationToken>,
+    /// Output filters of the runner, then of the run.
+    pub(crate) output_filters: Vec<SharedOutputFilter>,
 }
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
@@ -56,6 +59,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             effects: None,
             control: None,
             interrupt: None,
+            output_filters: Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! impl is a few lines. The runner stores tools type-erased as
 //! [`DynTool<Ctx>`].
 
+mod filter;
 mod function;
 
 use std::any::Any;
@@ -13,6 +14,7 @@ use std::future::Future;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use filter::{OutputFilter, SharedOutputFilter, Truncate, Untrusted};
 pub use function::FunctionTool;
 
 use crate::context::RunContext;
