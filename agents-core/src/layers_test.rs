@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("tool", 4),
     ("guardrail", 4),
     ("hooks", 4),
+    ("policy", 4),
     ("session", 4),
     ("agent", 5),
     ("run", 6),

@@ -113,6 +113,7 @@ pub mod item;
 pub mod model;
 #[cfg(feature = "openai")]
 pub mod openai;
+pub mod policy;
 pub mod run;
 pub mod schema;
 pub mod session;

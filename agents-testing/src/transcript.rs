@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::{Debug, Write};
 use std::sync::Arc;
 
+use agents_core::context::ToolExecution;
 use agents_core::{Item, PartialRun, RunError, RunItem, RunResult, Usage};
 
 /// What a transcript is made from: a finished run, a failed run, or a
@@ -21,11 +22,18 @@ pub trait RunView {
     fn turns(&self) -> u32;
     /// How the run ended: `final output (...)` or `error: ...`.
     fn outcome(&self) -> String;
+    /// The tool calls executed (for the arguments a policy rewrote).
+    fn tool_executions(&self) -> &[ToolExecution] {
+        &[]
+    }
 }
 
 impl<Out: Debug> RunView for RunResult<Out> {
     fn input(&self) -> &[Arc<Item>] {
         &self.input
+    }
+    fn tool_executions(&self) -> &[ToolExecution] {
+        &self.tool_executions
     }
     fn new_items(&self) -> &[RunItem] {
         &self.new_items
@@ -50,6 +58,9 @@ impl<Out: Debug> RunView for RunResult<Out> {
 impl RunView for PartialRun {
     fn input(&self) -> &[Arc<Item>] {
         &self.input
+    }
+    fn tool_executions(&self) -> &[ToolExecution] {
+        &self.tool_executions
     }
     fn new_items(&self) -> &[RunItem] {
         &self.new_items
@@ -161,6 +172,20 @@ pub fn transcript(run: &impl RunView) -> String {
             let _ = writeln!(out, "[{}]", run_item.agent);
         }
         render_item(&mut out, &run_item.item, &mut ids);
+        if let Item::ToolCall(call) = &*run_item.item {
+            let original = run
+                .tool_executions()
+                .iter()
+                .find(|record| record.call().call_id == call.call_id)
+                .and_then(|record| record.original_arguments());
+            if let Some(original) = original {
+                let _ = writeln!(
+                    out,
+                    "    (rewritten by a policy; the model wrote {})",
+                    normalize_json(original)
+                );
+            }
+        }
     }
     let usage = run.usage();
     let _ = writeln!(out, "{}", run.outcome());

@@ -4,4 +4,5 @@ mod approval;
 mod guardrails;
 mod hooks;
 mod max_turns;
+mod policy;
 mod tampering;

@@ -16,6 +16,7 @@ use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, OutputGuardrail, ToolGuardrail};
 use crate::hooks::{DynRunHooks, RunHooks};
 use crate::model::{BoxFuture, ModelSettings};
+use crate::policy::{Policy, SharedPolicy};
 use crate::tool::{DynTool, OutputFilter, SharedOutputFilter, Tool};
 
 /// Guardrails and hooks being added to an agent.
@@ -25,6 +26,7 @@ struct Guards<Ctx> {
     tool: Vec<ToolGuardrail<Ctx>>,
     hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
     filters: Vec<(Option<String>, SharedOutputFilter)>,
+    policies: Vec<SharedPolicy<Ctx>>,
 }
 
 /// Builds an [`Agent`]. Created by [`Agent::builder`].
@@ -91,6 +93,7 @@ impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
                 tool: Vec::new(),
                 hooks: Vec::new(),
                 filters: Vec::new(),
+                policies: Vec::new(),
             },
             errors: Vec::new(),
             _out: PhantomData,
@@ -199,6 +202,13 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self.guards
             .filters
             .push((Some(tool.into()), Arc::new(filter)));
+        self
+    }
+
+    /// Adds a policy on this agent's tool calls and model calls (see
+    /// [`crate::policy`]); asked after the runner's, before the run's.
+    pub fn policy(mut self, policy: impl Policy<Ctx> + 'static) -> Self {
+        self.guards.policies.push(Arc::new(policy));
         self
     }
 
@@ -388,6 +398,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             tool_guardrails: self.guards.tool,
             hooks: self.guards.hooks,
             output_filters,
+            policies: self.guards.policies,
         })))
     }
 }

@@ -32,6 +32,7 @@ use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, ToolGuardrail};
 use crate::hooks::DynRunHooks;
 use crate::model::{BoxFuture, ModelSettings, OutputSchema};
+use crate::policy::SharedPolicy;
 use crate::tool::{DynTool, SharedOutputFilter, ToolDefinition};
 
 /// What the runner does after the agent's tools ran.
@@ -120,6 +121,8 @@ pub(crate) struct AgentCore<Ctx> {
     pub(crate) hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
     /// Output filters: for one tool (its name), or for all (`None`).
     pub(crate) output_filters: Vec<(Option<String>, SharedOutputFilter)>,
+    /// Policies on this agent's actions.
+    pub(crate) policies: Vec<SharedPolicy<Ctx>>,
 }
 
 /// An agent's output guardrail, checked on its output at the conversion

@@ -27,6 +27,7 @@ pub struct ToolExecution {
     pub duration: Duration,
     call: Arc<Item>,
     output: Arc<Item>,
+    original_arguments: Option<String>,
 }
 
 impl ToolExecution {
@@ -47,10 +48,25 @@ impl ToolExecution {
             duration,
             call,
             output,
+            original_arguments: None,
         }
     }
 
-    /// The call: tool name, call id, arguments as the model wrote them.
+    /// The record of a call a policy rewrote: `original` is what the model
+    /// wrote.
+    pub(crate) fn rewritten_from(mut self, original: Option<String>) -> Self {
+        self.original_arguments = original;
+        self
+    }
+
+    /// The arguments the model wrote, when a policy rewrote them (then
+    /// [`call`](Self::call) holds the arguments that ran).
+    pub fn original_arguments(&self) -> Option<&str> {
+        self.original_arguments.as_deref()
+    }
+
+    /// The call: tool name, call id, and the arguments it ran with (as the
+    /// model wrote them, or as a policy rewrote them).
     pub fn call(&self) -> &ToolCall {
         match &*self.call {
             Item::ToolCall(call) => call,

@@ -92,6 +92,13 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self
     }
 
+    /// Adds a policy on this run's tool calls and model calls (see
+    /// [`crate::policy`]); asked last, after the runner's and the agent's.
+    pub fn policy(mut self, policy: impl crate::policy::Policy<Ctx> + 'static) -> Self {
+        self.extras.policies.push(Arc::new(policy));
+        self
+    }
+
     /// Filters the output of every tool in this run (see
     /// [`OutputFilter`](crate::tool::OutputFilter)); after the agents' and
     /// the runner's filters.
@@ -268,6 +275,7 @@ impl<Ctx: Send + Sync + 'static, Out> Run<Ctx, Out> {
             cancellation: None,
             extras: RunExtras {
                 output_filters: runner.output_filters().to_vec(),
+                runner_policies: runner.policies().to_vec(),
                 ..RunExtras::default()
             },
             guard: Arc::clone(runner.guard()),

@@ -15,6 +15,7 @@ use super::error::ToolFailure;
 use super::events::{Event, Scope};
 use super::handoff::handoff_output;
 use super::live::LiveRun;
+use super::policing::police;
 use super::state::{ApprovalDecision, PendingApproval};
 use super::turn_loop::{Env, NextStep};
 use crate::agent::{AgentCore, ToolUseBehavior};
@@ -41,6 +42,8 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
     calls: &[Arc<Item>],
 ) -> NextStep<Out> {
     let agent = &Arc::clone(&live.agent);
+    let policed = police(live, env, calls);
+    let calls: &[Arc<Item>] = policed.as_ref().map_or(calls, |p| &p.calls);
     let winner = calls.iter().find_map(|item| match &**item {
         Item::HandoffCall(call) => Some(call),
         _ => None,
@@ -58,12 +61,20 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
     let pending: Vec<PendingApproval> = tool_calls
         .iter()
         .filter(|call| {
-            agent
-                .enabled_tool(&live.ctx, &call.name)
-                .is_some_and(|tool| {
-                    tool.dyn_needs_approval(&live.ctx, &call.arguments)
-                        && live.decision(&call.call_id, &call.name).is_none()
-                })
+            let by_policy = policed.as_ref().map(|p| {
+                (
+                    p.approval.contains(&call.call_id),
+                    p.denied(&call.call_id).is_some(),
+                )
+            });
+            let (by_policy, denied) = by_policy.unwrap_or((false, false));
+            !denied
+                && agent
+                    .enabled_tool(&live.ctx, &call.name)
+                    .is_some_and(|tool| {
+                        (by_policy || tool.dyn_needs_approval(&live.ctx, &call.arguments))
+                            && live.decision(&call.call_id, &call.name).is_none()
+                    })
         })
         .map(|call| PendingApproval {
             agent: agent.name.to_string(),
@@ -114,11 +125,13 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
             .zip(&scopes)
             .map(|(call, scope)| {
                 let decision = live.decision(&call.call_id, &call.name);
+                let denied = policed.as_ref().and_then(|p| p.denied(&call.call_id));
                 let call = Call {
                     agent,
                     ctx: &live.ctx,
                     call,
                     decision,
+                    denied,
                     scope,
                 };
                 let timed = async {
@@ -213,14 +226,20 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                     env.events.emit(&live.ctx, agent, ended).await;
                 }
                 let output = Arc::new(Item::ToolOutput(output));
-                live.tool_executions.push(ToolExecution::new(
-                    Arc::clone(&agent.name),
-                    live.path(),
-                    Arc::clone(item),
-                    Arc::clone(&output),
-                    started_at,
-                    duration,
-                ));
+                let original = policed
+                    .as_ref()
+                    .and_then(|p| p.originals.get(&call.call_id).cloned());
+                live.tool_executions.push(
+                    ToolExecution::new(
+                        Arc::clone(&agent.name),
+                        live.path(),
+                        Arc::clone(item),
+                        Arc::clone(&output),
+                        started_at,
+                        duration,
+                    )
+                    .rewritten_from(original),
+                );
                 live.push(output);
             }
             Item::HandoffCall(call) => {
@@ -263,6 +282,8 @@ struct Call<'a, Ctx> {
     agent: &'a AgentCore<Ctx>,
     ctx: &'a RunContext<Ctx>,
     call: &'a ToolCall,
+    /// A policy's denial: the call does not run.
+    denied: Option<&'a str>,
     decision: Option<&'a ApprovalDecision>,
     scope: &'a Scope,
 }
@@ -276,6 +297,12 @@ async fn execute_call<Ctx: Send + Sync, Out>(
     guardrails: &[&ToolGuardrail<Ctx>],
 ) -> CallOutcome {
     let tool_call = call.call;
+    if let Some(message) = call.denied {
+        return CallOutcome::Output(Err(ToolFailure::Denied {
+            tool: tool_call.name.clone(),
+            message: message.to_owned(),
+        }));
+    }
     if let Some(ApprovalDecision::Reject { message }) = call.decision {
         return CallOutcome::Output(Err(ToolFailure::Rejected {
             tool: tool_call.name.clone(),

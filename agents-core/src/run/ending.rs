@@ -20,6 +20,11 @@ use crate::session::SessionError;
 pub(super) enum Stop<Out> {
     Final(Out),
     MaxTurns,
+    /// A policy refused the model call of this agent.
+    PolicyDenied {
+        agent: String,
+        message: String,
+    },
     Model(String, ModelError),
     OutputParse {
         agent: String,
@@ -189,6 +194,11 @@ pub(super) fn conclude<Ctx, Out>(
                 }),
             }
         }
+        Stop::PolicyDenied { agent, message } => Err(RunError::PolicyDenied {
+            agent,
+            message,
+            partial: live.partial(),
+        }),
         Stop::Model(agent, source) => Err(RunError::Model {
             agent,
             source,

@@ -52,7 +52,7 @@ pub enum ToolFailure {
         /// The message for the model.
         message: String,
     },
-    /// A tool-start hook denied the call.
+    /// A tool-start hook or a policy denied the call.
     #[error("tool `{tool}` was not run: {message}")]
     Denied {
         /// The tool.
@@ -236,6 +236,16 @@ pub enum RunError {
         /// The run so far.
         partial: Box<PartialRun>,
     },
+    /// A policy refused a model call (see [`crate::policy`]).
+    #[error("a policy refused the model call of agent `{agent}`: {message}")]
+    PolicyDenied {
+        /// The agent whose model call it was.
+        agent: String,
+        /// The policy's message.
+        message: String,
+        /// The run so far.
+        partial: Box<PartialRun>,
+    },
     /// A state given to [`Runner::resume`](super::Runner::resume) was
     /// refused before anything ran: its seal, its answers, its age, its
     /// session, a second resume, or a shape this release does not read (see
@@ -298,6 +308,7 @@ impl RunError {
             | RunError::OutputGuardrailTripwire { partial, .. }
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
+            | RunError::PolicyDenied { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
             | RunError::Interrupted { partial }
@@ -338,6 +349,7 @@ impl RunError {
             | RunError::OutputGuardrailTripwire { partial, .. }
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
+            | RunError::PolicyDenied { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
             | RunError::Interrupted { partial }

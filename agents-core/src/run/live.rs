@@ -74,6 +74,23 @@ impl<Ctx> LiveRun<Ctx> {
         }
     }
 
+    /// Puts `new` where the tool call `call_id` of this run is, in the
+    /// history and in the new items (a policy rewrote its arguments).
+    pub(super) fn replace_call(&mut self, call_id: &str, new: &Arc<Item>) {
+        let is_call = |item: &Item| matches!(item, Item::ToolCall(call) if call.call_id == call_id);
+        if let Some(slot) = self.history.iter_mut().rev().find(|item| is_call(item)) {
+            *slot = Arc::clone(new);
+        }
+        if let Some(slot) = self
+            .new_items
+            .iter_mut()
+            .rev()
+            .find(|item| is_call(&item.item))
+        {
+            slot.item = Arc::clone(new);
+        }
+    }
+
     pub(super) fn push(&mut self, item: Arc<Item>) {
         self.history.push(Arc::clone(&item));
         self.new_items.push(RunItem {

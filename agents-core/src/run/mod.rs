@@ -41,6 +41,7 @@ mod input;
 mod live;
 mod model_call;
 mod nested;
+mod policing;
 mod request;
 mod result;
 mod runner;

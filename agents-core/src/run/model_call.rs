@@ -15,6 +15,7 @@ use super::turn_loop::Env;
 use crate::guardrail::{GuardrailMode, InputGuardrail};
 use crate::item::Item;
 use crate::model::{ModelError, ModelRequest, ModelResponse};
+use crate::policy::decide_model_call;
 
 /// Calls the model for the current agent and accounts its usage. On the
 /// first turn the input guardrails run too: blocking ones before the call,
@@ -26,6 +27,15 @@ pub(super) async fn call_model<Ctx: Send + Sync, Out>(
     first_turn: bool,
 ) -> Result<ModelResponse, Stop<Out>> {
     let agent = Arc::clone(&live.agent);
+    if env.extras.has_policies(&agent) {
+        let policies = env.extras.policies_for(&agent);
+        if let Some(message) = decide_model_call(policies, &live.ctx, &agent.name, &request) {
+            return Err(Stop::PolicyDenied {
+                agent: agent.name.to_string(),
+                message,
+            });
+        }
+    }
     let scope = env
         .events
         .emit(

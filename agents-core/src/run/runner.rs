@@ -13,6 +13,7 @@ use super::stream::RunStream;
 use crate::agent::AsAgent;
 use crate::context::RunConfig;
 use crate::model::Model;
+use crate::policy::{Policy, SharedPolicy};
 use crate::session::ResumeLedger;
 use crate::tool::{OutputFilter, SharedOutputFilter};
 
@@ -41,6 +42,7 @@ pub struct Runner<Ctx> {
     config: RunConfig,
     guard: Arc<StateGuard>,
     output_filters: Vec<SharedOutputFilter>,
+    policies: Vec<SharedPolicy<Ctx>>,
     _ctx: PhantomData<fn(Ctx) -> Ctx>,
 }
 
@@ -51,6 +53,7 @@ impl<Ctx> Clone for Runner<Ctx> {
             config: self.config.clone(),
             guard: Arc::clone(&self.guard),
             output_filters: self.output_filters.clone(),
+            policies: self.policies.clone(),
             _ctx: PhantomData,
         }
     }
@@ -77,6 +80,7 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
             config: RunConfig::default(),
             guard: Arc::new(StateGuard::default()),
             output_filters: Vec::new(),
+            policies: Vec::new(),
             _ctx: PhantomData,
         }
     }
@@ -125,6 +129,17 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
     pub fn output_filter(mut self, filter: impl OutputFilter + 'static) -> Self {
         self.output_filters.push(Arc::new(filter));
         self
+    }
+
+    /// Adds a policy on every run's tool calls and model calls (see
+    /// [`crate::policy`]); asked first, before the agents' and the run's.
+    pub fn policy(mut self, policy: impl Policy<Ctx> + 'static) -> Self {
+        self.policies.push(Arc::new(policy));
+        self
+    }
+
+    pub(super) fn policies(&self) -> &[SharedPolicy<Ctx>] {
+        &self.policies
     }
 
     pub(super) fn output_filters(&self) -> &[SharedOutputFilter] {

@@ -13,6 +13,7 @@ use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
 use crate::hooks::DynRunHooks;
 use crate::item::Item;
 use crate::model::ModelSettings;
+use crate::policy::SharedPolicy;
 use crate::session::Session;
 use crate::tool::SharedOutputFilter;
 
@@ -41,6 +42,10 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) interrupt: Option<CancellationToken>,
     /// Output filters of the runner, then of the run.
     pub(crate) output_filters: Vec<SharedOutputFilter>,
+    /// The runner's policies (asked first).
+    pub(crate) runner_policies: Vec<SharedPolicy<Ctx>>,
+    /// This run's policies (asked last, after the agent's).
+    pub(crate) policies: Vec<SharedPolicy<Ctx>>,
 }
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
@@ -60,11 +65,30 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             control: None,
             interrupt: None,
             output_filters: Vec::new(),
+            runner_policies: Vec::new(),
+            policies: Vec::new(),
         }
     }
 }
 
 impl<Ctx, Out> RunExtras<Ctx, Out> {
+    /// The policies on `agent`'s actions, in the order they are asked: the
+    /// runner's, the agent's, the run's.
+    pub(super) fn policies_for<'a>(
+        &'a self,
+        agent: &'a crate::agent::AgentCore<Ctx>,
+    ) -> impl Iterator<Item = &'a SharedPolicy<Ctx>> + Clone {
+        self.runner_policies
+            .iter()
+            .chain(&agent.policies)
+            .chain(&self.policies)
+    }
+
+    /// Whether any policy may be asked.
+    pub(super) fn has_policies(&self, agent: &crate::agent::AgentCore<Ctx>) -> bool {
+        !(self.runner_policies.is_empty() && agent.policies.is_empty() && self.policies.is_empty())
+    }
+
     /// The settings this run gives `agent`, over `base`.
     pub(super) fn settings_for(&self, agent: &str, base: ModelSettings) -> ModelSettings {
         match self.agent_settings.iter().find(|(name, _)| name == agent) {
