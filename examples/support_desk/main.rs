@@ -9,6 +9,8 @@
 //!     live against any OpenAI-compatible server (or set OPENAI_BASE_URL)
 //! cargo run --example support_desk -- --base-url ... --record target/desk.json "..."
 //!     live, writing a new recording (an existing file only with --overwrite)
+//! --reject the supervisor refuses what support_desk/policy.json sends them
+//!     (live runs: the committed recording holds the approved path)
 //! --guided forces each agent's step and sends schemas as llama.cpp's
 //!     `json_object`, for small local models (the committed recording was
 //!     made with Gemma 3 270M on llama-cpp-python, guided)
@@ -21,8 +23,9 @@ use std::path::PathBuf;
 
 use agents_core::Model;
 use agents_core::openai::{OpenAiChat, OpenAiConfig, SchemaFormat};
+use agents_core::policy::RulePolicy;
 use agents_core::prelude::*;
-use agents_core::run::{MaxTurnsFallback, RunEvent};
+use agents_core::run::{MaxTurnsFallback, Run, RunEvent};
 use agents_testing::{RecordingModel, ReplayModel};
 use futures::StreamExt;
 
@@ -30,6 +33,8 @@ use desk::{Reply, Shop, Triage};
 
 const RECORDING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/recordings/support_desk.json");
 const DEFAULT_QUESTION: &str = "I was charged twice for A-1001";
+/// The desk's policy: which actions need a supervisor.
+const POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/support_desk/policy.json");
 
 struct Options {
     question: String,
@@ -41,6 +46,8 @@ struct Options {
     /// Force each agent's step (for small local models that do not pick
     /// tools on their own).
     guided: bool,
+    /// The supervisor refuses what the policy sends them.
+    reject: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -53,6 +60,7 @@ fn options() -> Result<Options, String> {
         record: None,
         overwrite: false,
         guided: false,
+        reject: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -62,9 +70,10 @@ fn options() -> Result<Options, String> {
             "--model" => options.model = Some(value("--model")?),
             "--record" => options.record = Some(PathBuf::from(value("--record")?)),
             "--guided" => options.guided = true,
+            "--reject" => options.reject = true,
             "--overwrite" => options.overwrite = true,
             "--help" | "-h" => {
-                return Err("usage: support_desk [--base-url URL] [--model NAME] [--guided] [--record FILE [--overwrite]] [QUESTION]".to_owned());
+                return Err("usage: support_desk [--base-url URL] [--model NAME] [--guided] [--reject] [--record FILE [--overwrite]] [QUESTION]".to_owned());
             }
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
             question => options.question = question.to_owned(),
@@ -141,12 +150,98 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (model, replay) = model(&options)?;
     println!("customer: {}\n", options.question);
 
-    let runner = Runner::from_shared(model.into());
-    let mut run = runner.run(
+    let policy = RulePolicy::from_file(POLICY)?;
+    let runner = Runner::from_shared(model.into()).policy(policy);
+    let start = runner.run(
         &Triage,
         Shop::demo(&options.question),
         options.question.clone(),
     );
+    let mut outcome = show(configure(start, &options)).await;
+    if let Err(RunError::ApprovalRequired { state }) = outcome {
+        // The policy file sent a call to a person: show it, decide, resume.
+        let mut state = *state;
+        for pending in state.pending() {
+            println!(
+                "\n  paused: {} wants {}({}); the policy in {} asks a person",
+                pending.agent,
+                pending.tool,
+                pending.arguments,
+                POLICY.rsplit('/').next().unwrap_or(POLICY)
+            );
+        }
+        let ids: Vec<String> = state.pending().iter().map(|p| p.call_id.clone()).collect();
+        for call_id in ids {
+            if options.reject {
+                println!("  supervisor: rejected (--reject)\n");
+                state.reject(
+                    call_id,
+                    "A supervisor declined this refund; tell the customer a colleague will call.",
+                )?;
+            } else {
+                println!("  supervisor: approved (pass --reject to refuse)\n");
+                state.approve(call_id)?;
+            }
+        }
+        // The state could be stored and resumed elsewhere; here, at once.
+        let resumed = runner.resume(&Triage, Shop::demo(&options.question), state);
+        outcome = show(configure(resumed, &options)).await;
+    }
+    match outcome {
+        Ok(result) => {
+            match &result.final_output {
+                Reply::Receipt(receipt) => println!(
+                    "\nreply (receipt): {} refunded {} cents. {}",
+                    receipt.order_id, receipt.refunded_cents, receipt.message
+                ),
+                Reply::Text(text) => println!("\nreply: {text}"),
+            }
+            println!("\nstatus: {:?}", result.status);
+            for failure in result.tolerated_failures() {
+                println!("  tolerated: {failure:?}");
+            }
+            println!("tool executions:");
+            for record in &result.tool_executions {
+                let outcome = if record.succeeded() { "ok" } else { "error" };
+                println!(
+                    "  {} {}({}) by {}: {outcome} in {:.1} ms",
+                    record.call().call_id,
+                    record.call().name,
+                    record.call().arguments,
+                    record.agent,
+                    record.duration.as_secs_f64() * 1000.0
+                );
+            }
+            if let Some(replay) = replay {
+                replay.assert_complete();
+            }
+            if let Some(path) = &options.record {
+                println!("recorded to {}", path.display());
+            }
+            Ok(())
+        }
+        Err(error) if replay.is_some() && error.to_string().contains("replay:") => {
+            eprintln!(
+                "\nThe offline recording answers {DEFAULT_QUESTION:?} only; for other questions run live \
+                 with --base-url (any OpenAI-compatible server).\n{error}"
+            );
+            std::process::exit(1);
+        }
+        Err(error) => {
+            eprintln!("\nThe run failed: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Shows streamed text as it arrives (stdout is line-buffered).
+fn flush() {
+    let _ = std::io::stdout().flush();
+}
+
+/// The run's options: the turn limit with its fallback, and (guided) each
+/// agent's forced step.
+fn configure(mut run: Run<Shop, Reply>, options: &Options) -> Run<Shop, Reply> {
     if options.guided {
         // Small models answer in text instead of choosing a tool: force
         // each agent's one step.
@@ -154,15 +249,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             run = run.agent_model_settings(agent, settings);
         }
     }
-    let mut stream = run
-        .max_turns(8)
-        .on_max_turns(|partial| {
-            Some(MaxTurnsFallback::new(Reply::Text(format!(
-                "I could not finish this in {} turns; a colleague will follow up.",
-                partial.turns
-            ))))
-        })
-        .stream();
+    run.max_turns(8).on_max_turns(|partial| {
+        Some(MaxTurnsFallback::new(Reply::Text(format!(
+            "I could not finish this in {} turns; a colleague will follow up.",
+            partial.turns
+        ))))
+    })
+}
+
+/// Prints a run's events as they come; its outcome.
+async fn show(run: Run<Shop, Reply>) -> Result<RunResult<Reply>, RunError> {
+    let mut stream = run.stream();
     let mut at_line_start = true;
     while let Some(event) = stream.next().await {
         match event {
@@ -235,54 +332,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => {}
         }
     }
-    match stream.result().await {
-        Ok(result) => {
-            match &result.final_output {
-                Reply::Receipt(receipt) => println!(
-                    "\nreply (receipt): {} refunded {} cents. {}",
-                    receipt.order_id, receipt.refunded_cents, receipt.message
-                ),
-                Reply::Text(text) => println!("\nreply: {text}"),
-            }
-            println!("\nstatus: {:?}", result.status);
-            for failure in result.tolerated_failures() {
-                println!("  tolerated: {failure:?}");
-            }
-            println!("tool executions:");
-            for record in &result.tool_executions {
-                let outcome = if record.succeeded() { "ok" } else { "error" };
-                println!(
-                    "  {} {}({}) by {}: {outcome} in {:.1} ms",
-                    record.call().call_id,
-                    record.call().name,
-                    record.call().arguments,
-                    record.agent,
-                    record.duration.as_secs_f64() * 1000.0
-                );
-            }
-            if let Some(replay) = replay {
-                replay.assert_complete();
-            }
-            if let Some(path) = &options.record {
-                println!("recorded to {}", path.display());
-            }
-            Ok(())
-        }
-        Err(error) if replay.is_some() && error.to_string().contains("replay:") => {
-            eprintln!(
-                "\nThe offline recording answers {DEFAULT_QUESTION:?} only; for other questions run live \
-                 with --base-url (any OpenAI-compatible server).\n{error}"
-            );
-            std::process::exit(1);
-        }
-        Err(error) => {
-            eprintln!("\nThe run failed: {error}");
-            std::process::exit(1);
-        }
-    }
-}
-
-/// Shows streamed text as it arrives (stdout is line-buffered).
-fn flush() {
-    let _ = std::io::stdout().flush();
+    stream.result().await
 }
