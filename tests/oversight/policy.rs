@@ -330,3 +330,40 @@ fn rules_in_code_and_bad_files_fail_clearly() {
         RulePolicy::from_json(r#"{"rules": [{"tool": "[x", "decision": "allow"}]}"#).unwrap_err();
     assert!(matches!(error, PolicyError::Pattern { .. }), "{error}");
 }
+
+#[tokio::test]
+async fn a_denied_handoff_keeps_the_agent_and_tells_the_model() {
+    let desk = Arc::new(Desk::default());
+    let billing = agent(None);
+    let triage = Agent::<Arc<Desk>>::builder("Triage")
+        .handoff(&billing)
+        .build()
+        .unwrap();
+    let rules = RulePolicy::from_json(
+        r#"{"rules": [{"on": "handoff", "agent": "Triage", "tool": "transfer_to_*",
+                       "decision": {"deny": "billing is closed; answer yourself"}}]}"#,
+    )
+    .unwrap();
+    let model = MockModel::script([
+        Step::handoff_to("Billing"),
+        Step::text("Billing is closed today."),
+    ]);
+    let result = Runner::new(model.clone())
+        .policy(rules)
+        .run(&triage, Arc::clone(&desk), "refund")
+        .await
+        .unwrap();
+    assert_eq!(&*result.last_agent, "Triage");
+    let told = model.requests()[1]
+        .input
+        .iter()
+        .find_map(|item| match &**item {
+            Item::HandoffOutput(output) => Some(output.output.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        told,
+        "error: the handoff `transfer_to_billing` was refused: billing is closed; answer yourself"
+    );
+}

@@ -3,7 +3,7 @@
 //!
 //! A [`Policy`] is asked about each [`Action`] before it happens: a model
 //! call about to be made, a tool call about to run (after the model made
-//! it, before approvals, hooks and guardrails). Policies are set on a
+//! it, before approvals, hooks and guardrails), a handoff about to happen. Policies are set on a
 //! runner (`Runner::policy`, every run), on an agent
 //! (`AgentBuilder::policy`, its actions) and on a run (`Run::policy`), and
 //! asked in that order.
@@ -16,12 +16,12 @@
 //!
 //! What each decision does:
 //!
-//! | decision | tool call | model call |
-//! |---|---|---|
-//! | `Allow` | runs (its tool may still need approval) | is made |
-//! | `Deny { message }` | does not run; the model gets `message` as an error output | the run ends: `RunError::PolicyDenied` |
-//! | `RequireApproval` | pauses the run for a person, as `#[tool(needs_approval)]` does | the run ends: `RunError::PolicyDenied` (no person can be asked mid-call) |
-//! | `Rewrite { arguments }` | runs with `arguments`; the history, the trace and the execution record show them, the record keeps the original | not applicable (allow) |
+//! | decision | tool call | handoff | model call |
+//! |---|---|---|---|
+//! | `Allow` | runs (its tool may still need approval) | happens | is made |
+//! | `Deny { message }` | does not run; the model gets `message` as an error output | refused; the model gets `message` as the handoff's error output, the agent stays | the run ends: `RunError::PolicyDenied` |
+//! | `RequireApproval` | pauses the run for a person, as `#[tool(needs_approval)]` does | refused, as a deny (handoffs are not paused for a person) | the run ends: `RunError::PolicyDenied` (no person can be asked mid-call) |
+//! | `Rewrite { arguments }` | runs with `arguments`; the history, the trace and the execution record show them, the record keeps the original | not applicable (allow) | not applicable (allow) |
 //!
 //! **Which mechanism when**: a policy for rules about *whether* an action
 //! happens, written once for the whole application or loaded from a file
@@ -63,13 +63,24 @@ pub enum Action<'a> {
         /// The call: tool name, id, arguments (raw JSON).
         call: &'a ToolCall,
     },
+    /// A handoff the model asked for, about to happen.
+    Handoff {
+        /// The agent handing off.
+        agent: &'a str,
+        /// The agent it would hand to.
+        to: &'a str,
+        /// The handoff call: its tool name (`transfer_to_...`) and input.
+        call: &'a ToolCall,
+    },
 }
 
 impl Action<'_> {
     /// The agent acting.
     pub fn agent(&self) -> &str {
         match self {
-            Action::ModelCall { agent, .. } | Action::ToolCall { agent, .. } => agent,
+            Action::ModelCall { agent, .. }
+            | Action::ToolCall { agent, .. }
+            | Action::Handoff { agent, .. } => agent,
         }
     }
 }
@@ -168,6 +179,31 @@ pub fn decide_tool_call<'p, Ctx: 'p>(
     } else {
         Verdict::Allow { rewritten }
     }
+}
+
+/// Asks `policies` about a handoff of `agent` to `to`; `Some(message)` if
+/// it must not happen (a deny, or a required approval: handoffs are not
+/// paused for a person).
+pub fn decide_handoff<'p, Ctx: 'p>(
+    policies: impl IntoIterator<Item = &'p SharedPolicy<Ctx>>,
+    ctx: &RunContext<Ctx>,
+    agent: &str,
+    to: &str,
+    call: &ToolCall,
+) -> Option<String> {
+    let action = Action::Handoff { agent, to, call };
+    for policy in policies {
+        match policy.decide(ctx, &action) {
+            Decision::Deny { message } => return Some(message),
+            Decision::RequireApproval => {
+                return Some(format!(
+                    "a policy requires approval for the handoff to `{to}`, and handoffs are not paused for a person"
+                ));
+            }
+            Decision::Allow | Decision::Rewrite { .. } => {}
+        }
+    }
+    None
 }
 
 /// Asks `policies` about a model call; `Some(message)` if it must not be

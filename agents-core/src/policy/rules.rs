@@ -21,6 +21,9 @@ pub enum RuleTarget {
     ToolCall,
     /// Model calls.
     ModelCall,
+    /// Handoffs; `tool` matches the handoff's tool name
+    /// (`transfer_to_billing`), `agent` the agent handing off.
+    Handoff,
 }
 
 /// A condition on one argument value, found by JSON pointer. Every field
@@ -296,7 +299,7 @@ impl RulePolicy {
     pub fn decide_action(&self, action: &Action<'_>) -> Decision {
         let arguments: Option<Value> = match action {
             Action::ToolCall { call, .. } => serde_json::from_str(&call.arguments).ok(),
-            Action::ModelCall { .. } => None,
+            Action::ModelCall { .. } | Action::Handoff { .. } => None,
         };
         for compiled in &self.rules {
             if !matches(compiled, action, arguments.as_ref()) {
@@ -347,6 +350,10 @@ fn matches(compiled: &Compiled, action: &Action<'_>, arguments: Option<&Value>) 
                 })
         }
         (Action::ModelCall { .. }, RuleTarget::ModelCall) => true,
+        (Action::Handoff { call, .. }, RuleTarget::Handoff) => compiled
+            .tool
+            .as_ref()
+            .is_none_or(|tool| tool.matches(&call.name)),
         _ => false,
     };
     agent_ok && target_ok

@@ -243,7 +243,8 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 live.push(output);
             }
             Item::HandoffCall(call) => {
-                let output = handoff_output(&live.ctx, agent, call, winner);
+                let denied = policed.as_ref().and_then(|p| p.denied(&call.call_id));
+                let output = handoff_output(&live.ctx, agent, call, winner, denied);
                 let is_winner = winner.is_some_and(|w| std::ptr::eq(w, call));
                 refused |= is_winner && output.to_agent.is_none();
                 live.push(Arc::new(Item::HandoffOutput(output)));

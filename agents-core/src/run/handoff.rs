@@ -9,13 +9,15 @@ use crate::context::RunContext;
 use crate::item::{HandoffOutput, ToolCall};
 
 /// The output of a handoff call. The winning call (`winner`, the first of
-/// the turn) is accepted unless its `on_handoff` callback refuses its input
-/// (then `to_agent` is `None`); the others get an error output naming it.
+/// the turn) is accepted unless a policy `denied` it or its `on_handoff`
+/// callback refuses its input (then `to_agent` is `None`); the others get
+/// an error output naming it.
 pub(super) fn handoff_output<Ctx>(
     ctx: &RunContext<Ctx>,
     agent: &AgentCore<Ctx>,
     call: &ToolCall,
     winner: Option<&ToolCall>,
+    denied: Option<&str>,
 ) -> HandoffOutput {
     let refused = |output: String| HandoffOutput {
         call_id: call.call_id.clone(),
@@ -27,6 +29,12 @@ pub(super) fn handoff_output<Ctx>(
         return refused(format!(
             "error: several handoffs were requested in one response; only the first (`{}`) was carried out",
             winner.map_or("", |w| w.name.as_str())
+        ));
+    }
+    if let Some(message) = denied {
+        return refused(format!(
+            "error: the handoff `{}` was refused: {message}",
+            call.name
         ));
     }
     let handoff = agent.handoff(&call.name);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::live::LiveRun;
 use super::turn_loop::Env;
 use crate::item::{Item, ToolCall};
-use crate::policy::{Verdict, decide_tool_call};
+use crate::policy::{Verdict, decide_handoff, decide_tool_call};
 
 /// A turn's calls after the policies.
 #[derive(Debug, Default)]
@@ -43,9 +43,23 @@ pub(super) fn police<Ctx, Out>(
     }
     let mut policed = Policed::default();
     for item in calls {
-        let Item::ToolCall(call) = &**item else {
-            policed.calls.push(Arc::clone(item));
-            continue;
+        let call = match &**item {
+            Item::ToolCall(call) => call,
+            Item::HandoffCall(call) => {
+                let to = agent
+                    .handoff(&call.name)
+                    .map_or(call.name.as_str(), |h| &*h.target_name);
+                let policies = env.extras.policies_for(&agent);
+                if let Some(message) = decide_handoff(policies, &live.ctx, &agent.name, to, call) {
+                    policed.denied.insert(call.call_id.clone(), message);
+                }
+                policed.calls.push(Arc::clone(item));
+                continue;
+            }
+            _ => {
+                policed.calls.push(Arc::clone(item));
+                continue;
+            }
         };
         let verdict = decide_tool_call(
             env.extras.policies_for(&agent),
