@@ -367,3 +367,81 @@ async fn a_denied_handoff_keeps_the_agent_and_tells_the_model() {
         "error: the handoff `transfer_to_billing` was refused: billing is closed; answer yourself"
     );
 }
+
+/// Where a policy is set.
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    Runner,
+    Agent,
+    Run,
+}
+
+/// Runs a refund of 5.00 on A-1 with `decision` (for tool calls) set at
+/// `level`; what happened: refunds made, the output the model saw (if the
+/// run went on), whether it paused.
+async fn with_decision_at(level: Level, decision: Decision) -> (u32, Option<String>, bool) {
+    let desk = Arc::new(Desk::default());
+    let pauses = decision == Decision::RequireApproval;
+    let policy = move |_: &RunContext<Arc<Desk>>, action: &Action<'_>| match action {
+        Action::ToolCall { .. } => decision.clone(),
+        _ => Decision::Allow,
+    };
+    // A second answer only when the run goes on after the tool call.
+    let model = MockModel::script([refund_step("A-1", 500)]);
+    if !pauses {
+        model.push([Step::text("ok")]);
+    }
+    let mut runner = Runner::new(model.clone());
+    let mut builder = Agent::<Arc<Desk>>::builder("Billing").tool(refund {});
+    match level {
+        Level::Runner => runner = runner.policy(policy.clone()),
+        Level::Agent => builder = builder.policy(policy.clone()),
+        Level::Run => {}
+    }
+    let agent = builder.build().unwrap();
+    let mut run = runner.run(&agent, Arc::clone(&desk), "refund");
+    if let Level::Run = level {
+        run = run.policy(policy);
+    }
+    let paused = matches!(run.await, Err(RunError::ApprovalRequired { .. }));
+    let seen = (!paused).then(|| first_output(&model));
+    (desk.refunds.load(Ordering::SeqCst), seen, paused)
+}
+
+#[tokio::test]
+async fn every_decision_works_from_every_level() {
+    for level in [Level::Runner, Level::Agent, Level::Run] {
+        let (refunds, seen, paused) = with_decision_at(level, Decision::Allow).await;
+        assert_eq!((refunds, paused), (1, false), "{level:?} allow");
+        assert_eq!(
+            seen.as_deref(),
+            Some("refunded 500 on A-1"),
+            "{level:?} allow"
+        );
+
+        let deny = Decision::Deny {
+            message: "no".to_owned(),
+        };
+        let (refunds, seen, paused) = with_decision_at(level, deny).await;
+        assert_eq!((refunds, paused), (0, false), "{level:?} deny");
+        assert_eq!(
+            seen.as_deref(),
+            Some("tool `refund` was not run: no"),
+            "{level:?} deny"
+        );
+
+        let (refunds, _, paused) = with_decision_at(level, Decision::RequireApproval).await;
+        assert_eq!((refunds, paused), (0, true), "{level:?} approval");
+
+        let rewrite = Decision::Rewrite {
+            arguments: r#"{"order_id":"A-1","amount_cents":7}"#.to_owned(),
+        };
+        let (refunds, seen, paused) = with_decision_at(level, rewrite).await;
+        assert_eq!((refunds, paused), (1, false), "{level:?} rewrite");
+        assert_eq!(
+            seen.as_deref(),
+            Some("refunded 7 on A-1"),
+            "{level:?} rewrite"
+        );
+    }
+}
