@@ -29,6 +29,14 @@ pub enum Item {
         /// JSON document the model produced.
         content: String,
     },
+    /// The model refused to answer (OpenAI's `refusal`); `content` is its
+    /// explanation. For an agent with structured output a refusal ends the
+    /// run (`RunError::Refusal`, in `agents_core::run`); for a text agent
+    /// it is the final output.
+    Refusal {
+        /// The model's explanation.
+        content: String,
+    },
     /// The model asked to call a function tool.
     ToolCall(ToolCall),
     /// The output of a function tool call, sent back to the model.

@@ -175,6 +175,13 @@ impl Step {
         })])
     }
 
+    /// The model refuses, explaining why ([`Item::Refusal`]).
+    pub fn refusal(content: impl Into<String>) -> Self {
+        Self::items([Item::Refusal {
+            content: content.into(),
+        }])
+    }
+
     /// Arbitrary output items (e.g. reasoning).
     pub fn items(items: impl IntoIterator<Item = Item>) -> Self {
         Self::parts(items.into_iter().map(Part::Item).collect())

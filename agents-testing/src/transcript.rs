@@ -263,6 +263,7 @@ fn render_item(out: &mut String, item: &Item, ids: &mut CallIds) {
             ),
         },
         Item::Reasoning { text } => writeln!(out, "  reasoning: {}", indent(text)),
+        Item::Refusal { content } => writeln!(out, "  refusal: {}", indent(content)),
         Item::Summary {
             text,
             replaced_items,

@@ -5,5 +5,6 @@ mod chat;
 mod faults;
 mod hostile;
 mod layers;
+mod refusal;
 mod responses;
 mod server;

@@ -11,6 +11,7 @@ mod limits;
 mod mock;
 mod output;
 mod records;
+mod refusal;
 mod send;
 mod snapshots;
 mod streaming;

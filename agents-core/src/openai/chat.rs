@@ -148,7 +148,7 @@ fn wire_request(
                     },
                 ));
             }
-            Item::AssistantMessage { content } => {
+            Item::AssistantMessage { content } | Item::Refusal { content } => {
                 flush(&mut pending, &mut messages);
                 pending = Some(assistant(Some(content.clone())));
             }
@@ -416,14 +416,17 @@ fn from_wire(wire: WireResponse) -> ModelResponse {
             output.push(Arc::new(Item::Reasoning { text: reasoning }));
         }
         let calls = message.tool_calls.unwrap_or_default();
+        let refusal = message.refusal.filter(|r| !r.is_empty());
         // An empty answer without calls is still an answer (an empty final
-        // output), not "nothing happened".
+        // output), not "nothing happened" — unless the model refused.
         let text = message
             .content
-            .or(message.refusal)
-            .filter(|t| !t.is_empty() || calls.is_empty());
+            .filter(|t| !t.is_empty() || (calls.is_empty() && refusal.is_none()));
         if let Some(text) = text {
             output.push(Arc::new(Item::assistant(text)));
+        }
+        if let Some(content) = refusal {
+            output.push(Arc::new(Item::Refusal { content }));
         }
         for (n, call) in calls.into_iter().enumerate() {
             output.push(Arc::new(Item::ToolCall(ToolCall {
@@ -454,15 +457,30 @@ pub(super) struct ChunkDecoder {
     calls: Vec<(usize, Option<String>)>,
     finished: bool,
     usage_seen: bool,
+    /// Refusal text so far, sent as one item at the end.
+    refusal: String,
+}
+
+impl ChunkDecoder {
+    /// The last events: the refusal, if any, then completion.
+    fn completion(&mut self) -> Vec<ModelStreamEvent> {
+        let mut events = Vec::with_capacity(2);
+        if !self.refusal.is_empty() {
+            let content = std::mem::take(&mut self.refusal);
+            events.push(ModelStreamEvent::ItemDone(Item::Refusal { content }));
+        }
+        events.push(ModelStreamEvent::Completed {
+            response_id: self.response_id.take(),
+        });
+        events
+    }
 }
 
 impl sse::Decoder for ChunkDecoder {
     fn decode(&mut self, _event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError> {
         if data.trim() == "[DONE]" {
             self.finished = true;
-            return Ok(vec![ModelStreamEvent::Completed {
-                response_id: self.response_id.take(),
-            }]);
+            return Ok(self.completion());
         }
         let chunk: WireResponse = serde_json::from_str(data).map_err(|error| {
             ModelError::decode(format!("stream chunk: {error} in {}", short(data)))
@@ -480,6 +498,9 @@ impl sse::Decoder for ChunkDecoder {
             };
             if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
                 events.push(ModelStreamEvent::TextDelta(text));
+            }
+            if let Some(refusal) = delta.refusal {
+                self.refusal.push_str(&refusal);
             }
             for (position, call) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {
                 let provider_index = call.index.unwrap_or(position);
@@ -524,9 +545,7 @@ impl sse::Decoder for ChunkDecoder {
     fn finish(&mut self) -> Result<Vec<ModelStreamEvent>, ModelError> {
         // Some servers end with `finish_reason` and no `[DONE]`.
         if self.finished {
-            Ok(vec![ModelStreamEvent::Completed {
-                response_id: self.response_id.take(),
-            }])
+            Ok(self.completion())
         } else {
             Err(ModelError::decode(
                 "stream ended before the response completed",

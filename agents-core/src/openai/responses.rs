@@ -128,6 +128,11 @@ fn wire_request(config: &OpenAiConfig, request: &ModelRequest, stream: bool) -> 
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": content}]
             })),
+            Item::Refusal { content } => Some(json!({
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "refusal", "refusal": content}]
+            })),
             Item::ToolCall(call) | Item::HandoffCall(call) => Some(json!({
                 "type": "function_call",
                 "call_id": call.call_id,
@@ -281,10 +286,18 @@ impl WireItem {
     fn into_item(self) -> Option<Item> {
         match self.kind.as_str() {
             "message" => {
+                let refusal: String = self
+                    .content
+                    .iter()
+                    .filter_map(|part| part.refusal.as_deref())
+                    .collect();
+                if !refusal.is_empty() {
+                    return Some(Item::Refusal { content: refusal });
+                }
                 let text: String = self
                     .content
                     .into_iter()
-                    .filter_map(|part| part.text.or(part.refusal))
+                    .filter_map(|part| part.text)
                     .collect();
                 Some(Item::assistant(text))
             }
@@ -314,6 +327,8 @@ impl WireItem {
 pub(super) struct EventDecoder {
     /// Output indexes of the function calls started, in order.
     calls: Vec<u64>,
+    /// Refusal text so far, sent as one item at completion.
+    refusal: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,11 +376,16 @@ impl sse::Decoder for EventDecoder {
                 }
                 _ => Vec::new(),
             },
-            "response.output_text.delta" | "response.refusal.delta" => wire
+            "response.output_text.delta" => wire
                 .delta
                 .map(ModelStreamEvent::TextDelta)
                 .into_iter()
                 .collect(),
+            "response.refusal.delta" => {
+                self.refusal
+                    .push_str(wire.delta.as_deref().unwrap_or_default());
+                Vec::new()
+            }
             "response.function_call_arguments.delta" => {
                 match (index_of(&self.calls, wire.output_index), wire.delta) {
                     (Some(index), Some(delta)) => {
@@ -390,6 +410,10 @@ impl sse::Decoder for EventDecoder {
             "response.completed" | "response.incomplete" => {
                 let response = wire.response.unwrap_or_default();
                 let mut events = Vec::new();
+                if !self.refusal.is_empty() {
+                    let content = std::mem::take(&mut self.refusal);
+                    events.push(ModelStreamEvent::ItemDone(Item::Refusal { content }));
+                }
                 if let Some(usage) = &response.usage {
                     events.push(ModelStreamEvent::Usage(usage.usage()));
                 }

@@ -239,6 +239,20 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self.extras.output_parse_handler = Some(Box::new(handler));
         self
     }
+
+    /// When the model refuses to answer an agent with structured output,
+    /// `handler` (given the partial run and the refusal) may give a
+    /// fallback final output instead of [`RunError::Refusal`] (return
+    /// `None` to keep the error). The result is then
+    /// [`Degraded`](super::RunStatus::Degraded); the refusal stays in the
+    /// items, the fallback only if it carries a message.
+    pub fn on_refusal(
+        mut self,
+        handler: impl FnOnce(&PartialRun, &str) -> Option<MaxTurnsFallback<Out>> + Send + Sync + 'static,
+    ) -> Self {
+        self.extras.refusal_handler = Some(Box::new(handler));
+        self
+    }
 }
 
 impl<Ctx, Out> Run<Ctx, Out>

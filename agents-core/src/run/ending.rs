@@ -20,6 +20,11 @@ use crate::session::SessionError;
 pub(super) enum Stop<Out> {
     Final(Out),
     MaxTurns,
+    /// A structured agent's model refused to answer.
+    Refusal {
+        agent: String,
+        refusal: String,
+    },
     /// A policy refused the model call of this agent.
     PolicyDenied {
         agent: String,
@@ -76,8 +81,9 @@ pub(super) enum Ending<Out> {
 
 /// A fallback final output a handler gives for a run that would fail: one
 /// that used up its turns ([`Run::on_max_turns`](super::Run::on_max_turns)),
-/// or whose final output does not parse
-/// ([`Run::on_output_parse_error`](super::Run::on_output_parse_error)). The
+/// whose final output does not parse
+/// ([`Run::on_output_parse_error`](super::Run::on_output_parse_error)), or
+/// whose structured agent's model refused ([`Run::on_refusal`](super::Run::on_refusal)). The
 /// result is then [`Degraded`](super::RunStatus::Degraded).
 #[derive(Debug, Clone)]
 pub struct MaxTurnsFallback<Out> {
@@ -114,10 +120,16 @@ pub(crate) type MaxTurnsHandler<Out> =
 pub(crate) type OutputParseHandler<Out> =
     Box<dyn FnOnce(&PartialRun, &str) -> Option<MaxTurnsFallback<Out>> + Send + Sync>;
 
+/// Decides a fallback when a structured agent's model refuses: given the
+/// partial run and the refusal.
+pub(crate) type RefusalHandler<Out> =
+    Box<dyn FnOnce(&PartialRun, &str) -> Option<MaxTurnsFallback<Out>> + Send + Sync>;
+
 /// The handlers that may turn a failing run into a degraded result.
 pub(crate) struct Handlers<Out> {
     pub(crate) max_turns: Option<MaxTurnsHandler<Out>>,
     pub(crate) output_parse: Option<OutputParseHandler<Out>>,
+    pub(crate) refusal: Option<RefusalHandler<Out>>,
 }
 
 /// What sealing a paused run's state needs: the runner's key, the effects
@@ -190,6 +202,23 @@ pub(super) fn conclude<Ctx, Out>(
                 }
                 None => Err(RunError::MaxTurnsExceeded {
                     max_turns: config.max_turns,
+                    partial: Box::new(partial),
+                }),
+            }
+        }
+        Stop::Refusal { agent, refusal } => {
+            let partial = live.into_partial();
+            match handlers
+                .refusal
+                .and_then(|handler| handler(&partial, &refusal))
+            {
+                Some(fallback) => {
+                    let failure = ToleratedFailure::RefusalFallback { agent, refusal };
+                    Ok(fallback_result(partial, fallback, failure))
+                }
+                None => Err(RunError::Refusal {
+                    agent,
+                    refusal,
                     partial: Box::new(partial),
                 }),
             }

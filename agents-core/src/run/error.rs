@@ -236,6 +236,19 @@ pub enum RunError {
         /// The run so far.
         partial: Box<PartialRun>,
     },
+    /// The model refused to answer an agent with structured output
+    /// ([`Item::Refusal`](crate::Item::Refusal)); not retried. A handler
+    /// ([`Run::on_refusal`](super::Run::on_refusal)) may give a fallback
+    /// output instead.
+    #[error("the model refused to answer for agent `{agent}`: {refusal}")]
+    Refusal {
+        /// The agent.
+        agent: String,
+        /// The model's explanation.
+        refusal: String,
+        /// The run so far (the refusal is its last item).
+        partial: Box<PartialRun>,
+    },
     /// A policy refused a model call (see [`crate::policy`]).
     #[error("a policy refused the model call of agent `{agent}`: {message}")]
     PolicyDenied {
@@ -309,6 +322,7 @@ impl RunError {
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
             | RunError::PolicyDenied { partial, .. }
+            | RunError::Refusal { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
             | RunError::Interrupted { partial }
@@ -350,6 +364,7 @@ impl RunError {
             | RunError::ToolGuardrailTripwire { partial, .. }
             | RunError::InvalidState { partial, .. }
             | RunError::PolicyDenied { partial, .. }
+            | RunError::Refusal { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
             | RunError::Interrupted { partial }

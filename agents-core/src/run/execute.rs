@@ -72,6 +72,7 @@ where
     let handlers = Handlers {
         max_turns: extras.max_turns_handler.take(),
         output_parse: extras.output_parse_handler.take(),
+        refusal: extras.refusal_handler.take(),
     };
     let interrupt = extras.interrupt.take();
     let starting = agent.core;

@@ -62,6 +62,14 @@ pub enum ToleratedFailure {
         /// Why it did not parse.
         error: String,
     },
+    /// A structured agent's model refused and a refusal handler gave the
+    /// final output.
+    RefusalFallback {
+        /// The agent.
+        agent: String,
+        /// The model's explanation.
+        refusal: String,
+    },
     /// A model failed and the next model of a fallback chain answered
     /// (`Fallback`, in `agents_core::model::layers`).
     ModelFailover {

@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::control::RunControl;
 use super::effects::Effects;
-use super::ending::{MaxTurnsHandler, OutputParseHandler};
+use super::ending::{MaxTurnsHandler, OutputParseHandler, RefusalHandler};
 use super::state::RunState;
 use super::stream::EventSender;
 use crate::guardrail::{InputGuardrail, OutputGuardrail, ToolGuardrail};
@@ -26,6 +26,7 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) tool_guardrails: Vec<ToolGuardrail<Ctx>>,
     pub(crate) max_turns_handler: Option<MaxTurnsHandler<Out>>,
     pub(crate) output_parse_handler: Option<OutputParseHandler<Out>>,
+    pub(crate) refusal_handler: Option<RefusalHandler<Out>>,
     pub(crate) session: Option<Arc<dyn Session>>,
     pub(crate) session_limit: Option<usize>,
     /// Where a streamed run reports its events.
@@ -57,6 +58,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             tool_guardrails: Vec::new(),
             max_turns_handler: None,
             output_parse_handler: None,
+            refusal_handler: None,
             session: None,
             session_limit: None,
             events: None,

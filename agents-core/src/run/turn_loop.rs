@@ -126,12 +126,26 @@ pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
 /// a structured agent's is an output error (as the OpenAI Agents SDK does
 /// for text; it calls the model again for structured output, this runner
 /// does not).
+///
+/// A refusal as the last message ends a structured agent's run
+/// ([`Stop::Refusal`], not retried and not an output-parse error); a text
+/// agent's final output is the refusal's text.
 fn answer<Ctx, Out>(live: &LiveRun<Ctx>) -> NextStep<Out> {
-    let last_message = live.raw_responses.last().and_then(|response| {
+    let last = live.raw_responses.last().and_then(|response| {
         response.output.iter().rev().find_map(|item| match &**item {
-            Item::AssistantMessage { content } => Some(content.clone()),
+            Item::AssistantMessage { content } => Some((content.clone(), false)),
+            Item::Refusal { content } => Some((content.clone(), true)),
             _ => None,
         })
     });
-    NextStep::FinalOutput(last_message.unwrap_or_default())
+    match last {
+        Some((refusal, true)) if live.agent.output.schema.is_some() => {
+            NextStep::Stop(Stop::Refusal {
+                agent: live.agent.name.to_string(),
+                refusal,
+            })
+        }
+        Some((text, _)) => NextStep::FinalOutput(text),
+        None => NextStep::FinalOutput(String::new()),
+    }
 }
