@@ -122,7 +122,7 @@ pub mod usage;
 
 pub use agent::{
     Agent, AgentBuilder, AgentDef, AgentError, AgentGraph, AgentTool, AsAgent, Handoff, Handoffs,
-    ToolUseBehavior, handoff_tool_name, remove_tool_items,
+    ToolResult, ToolUseBehavior, handoff_tool_name, remove_tool_items,
 };
 pub use context::{Budget, RunConfig, RunContext, ToolErrorPolicy};
 pub use item::{HandoffOutput, Item, RunItem, ToolCall, ToolOutput};

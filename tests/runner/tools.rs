@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agents_core::prelude::*;
-use agents_core::{Item, RunError, ToolFailure};
+use agents_core::{Item, RunError, ToolFailure, ToolResult};
 use agents_testing::{MockModel, Step, call_named};
 use serde_json::json;
 use tokio::sync::Barrier;
@@ -259,6 +259,38 @@ async fn stop_at_tools_stops_only_for_the_named_tools() {
         .await
         .unwrap();
     assert_eq!(result.final_output, "refunded 100 on A-1");
+    assert_eq!(result.turns, 2);
+    model.assert_complete();
+}
+
+#[tokio::test]
+async fn a_tool_use_function_decides_from_the_context_and_the_results() {
+    // Final once two echoes succeeded in one turn, from the second turn on
+    // (the context says which turn it is), joined.
+    let model = MockModel::script([
+        Step::tool_call("echo", json!({"text": "only one"})),
+        Step::tool_calls([
+            call_named("echo", json!({"text": "a"})),
+            call_named("echo", json!({"text": "b"})),
+        ]),
+    ]);
+    let agent: Agent<()> = Agent::builder("A")
+        .tool(echo())
+        .tool_use_behavior_fn(|ctx: &RunContext<()>, results: &[ToolResult<'_>]| {
+            let ok: Vec<&str> = results
+                .iter()
+                .filter(|r| r.tool == "echo" && !r.is_error)
+                .map(|r| r.output)
+                .collect();
+            (ctx.turn() >= 2 && ok.len() >= 2).then(|| ok.join(" + "))
+        })
+        .build()
+        .unwrap();
+    let result = Runner::new(model.clone())
+        .run(&agent, (), "go")
+        .await
+        .unwrap();
+    assert_eq!(result.final_output, "a + b");
     assert_eq!(result.turns, 2);
     model.assert_complete();
 }

@@ -10,7 +10,7 @@ use super::handoff::{HandoffEntry, convert};
 use super::output::OutputSpec;
 use super::{
     Agent, AgentCore, AgentError, ErasedOutputGuardrail, Handoff, Handoffs, Instructions,
-    ToolUseBehavior,
+    ToolResult, ToolUseBehavior, ToolUseFn,
 };
 use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, OutputGuardrail, ToolGuardrail};
@@ -27,6 +27,7 @@ struct Guards<Ctx> {
     hooks: Vec<Arc<dyn DynRunHooks<Ctx>>>,
     filters: Vec<(Option<String>, SharedOutputFilter)>,
     policies: Vec<SharedPolicy<Ctx>>,
+    tool_use_fn: Option<ToolUseFn<Ctx>>,
 }
 
 /// Builds an [`Agent`]. Created by [`Agent::builder`].
@@ -94,6 +95,7 @@ impl<Ctx: Send + Sync + 'static> AgentBuilder<Ctx, String> {
                 hooks: Vec::new(),
                 filters: Vec::new(),
                 policies: Vec::new(),
+                tool_use_fn: None,
             },
             errors: Vec::new(),
             _out: PhantomData,
@@ -259,6 +261,20 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self
     }
 
+    /// Decides after each turn with tool calls, from the context and the
+    /// turn's results in call order, whether they are the final output:
+    /// `Some(text)` ends the run with `text` as the final output (parsed as
+    /// the output type), `None` calls the model again. Replaces
+    /// [`tool_use_behavior`](Self::tool_use_behavior). The OpenAI Agents
+    /// SDK's `tool_use_behavior` given a function.
+    pub fn tool_use_behavior_fn(
+        mut self,
+        decide: impl Fn(&RunContext<Ctx>, &[ToolResult<'_>]) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.guards.tool_use_fn = Some(Arc::new(decide));
+        self
+    }
+
     /// What happens after tools ran; default [`ToolUseBehavior::RunLlmAgain`].
     pub fn tool_use_behavior(mut self, behavior: ToolUseBehavior) -> Self {
         self.tool_use_behavior = behavior;
@@ -399,6 +415,7 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
             hooks: self.guards.hooks,
             output_filters,
             policies: self.guards.policies,
+            tool_use_fn: self.guards.tool_use_fn,
         })))
     }
 }

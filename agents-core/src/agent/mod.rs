@@ -50,6 +50,28 @@ pub enum ToolUseBehavior {
     StopAtTools(Vec<String>),
 }
 
+/// One tool call's result of a turn, as a tool-use function sees it
+/// ([`AgentBuilder::tool_use_behavior_fn`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ToolResult<'a> {
+    /// The tool's name.
+    pub tool: &'a str,
+    /// The call's id.
+    pub call_id: &'a str,
+    /// The output the model would see (the error text for a failed call).
+    pub output: &'a str,
+    /// Whether the call failed (or was rejected or denied).
+    pub is_error: bool,
+}
+
+/// Decides from the context and a turn's tool results whether they end the
+/// run: `Some(text)` is the final output (parsed as the agent's output
+/// type), `None` calls the model again. The OpenAI Agents SDK's
+/// `ToolsToFinalOutputFunction`.
+pub type ToolUseFn<Ctx> =
+    Arc<dyn Fn(&RunContext<Ctx>, &[ToolResult<'_>]) -> Option<String> + Send + Sync>;
+
 /// Why an agent could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -123,6 +145,9 @@ pub(crate) struct AgentCore<Ctx> {
     pub(crate) output_filters: Vec<(Option<String>, SharedOutputFilter)>,
     /// Policies on this agent's actions.
     pub(crate) policies: Vec<SharedPolicy<Ctx>>,
+    /// A function deciding whether a turn's tool results are the final
+    /// output (then `tool_use_behavior` is not used).
+    pub(crate) tool_use_fn: Option<ToolUseFn<Ctx>>,
 }
 
 /// An agent's output guardrail, checked on its output at the conversion

@@ -18,7 +18,7 @@ use super::live::LiveRun;
 use super::policing::police;
 use super::state::{ApprovalDecision, PendingApproval};
 use super::turn_loop::{Env, NextStep};
-use crate::agent::{AgentCore, ToolUseBehavior};
+use crate::agent::{AgentCore, ToolResult, ToolUseBehavior};
 use crate::context::{RunContext, ToolErrorPolicy, ToolExecution};
 use crate::guardrail::{ToolCheck, ToolGuardrail, ToolGuardrailDecision};
 use crate::item::{Item, ToolCall, ToolOutput};
@@ -161,6 +161,8 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
     let mut first_failure = None;
     let mut trip = None;
     let mut stop_output: Option<String> = None;
+    // (tool, call id, output, is_error) for a tool-use function.
+    let mut results: Vec<(String, String, String, bool)> = Vec::new();
     for item in calls {
         match &**item {
             Item::ToolCall(call) => {
@@ -210,6 +212,14 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 // A failed call goes back to the model, which may retry it.
                 if stops_here && !is_error && stop_output.is_none() {
                     stop_output = Some(output.clone());
+                }
+                if agent.tool_use_fn.is_some() {
+                    results.push((
+                        call.name.clone(),
+                        call.call_id.clone(),
+                        output.clone(),
+                        is_error,
+                    ));
                 }
                 let output = ToolOutput {
                     call_id: call.call_id.clone(),
@@ -268,6 +278,18 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                 failure,
             });
         }
+    }
+    if let Some(decide) = &agent.tool_use_fn {
+        let views: Vec<ToolResult<'_>> = results
+            .iter()
+            .map(|(tool, call_id, output, is_error)| ToolResult {
+                tool,
+                call_id,
+                output,
+                is_error: *is_error,
+            })
+            .collect();
+        stop_output = decide(&live.ctx, &views);
     }
     match (winner.filter(|_| !refused), stop_output) {
         (Some(call), _) if agent.handoff(&call.name).is_some() => {
