@@ -228,6 +228,7 @@ async fn subscribers_receive_the_runs_events() {
             RunEvent::ToolOutput { .. } => "output",
             RunEvent::TextDelta { .. } => "text",
             RunEvent::Usage { .. } => "usage",
+            RunEvent::ItemCreated { .. } => "item",
             RunEvent::RunFinished { .. } => "finished",
             _ => "other",
         });
@@ -236,7 +237,8 @@ async fn subscribers_receive_the_runs_events() {
     assert_eq!(
         kinds,
         [
-            "turn", "call", "other", "usage", "output", "turn", "text", "usage", "finished"
+            "turn", "call", "other", "usage", "item", "output", "turn", "text", "usage", "item",
+            "finished"
         ]
     );
     let mut count = 0;

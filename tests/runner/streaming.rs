@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use agents_core::RunError;
 use agents_core::model::ModelStreamEvent;
 use agents_core::prelude::*;
 use agents_core::run::{CancellationToken, RunEvent};
+use agents_core::{Item, RunError};
 use agents_testing::{MockModel, Step, call_named, transcript};
 use futures::StreamExt;
 use serde_json::json;
@@ -58,7 +58,14 @@ fn describe(event: &RunEvent) -> String {
         RunEvent::ToolCallStarted { name, call_id, .. } => format!("call {name} [{call_id}]"),
         RunEvent::ToolCallArgumentsDelta { delta, .. } => format!("args {delta:?}"),
         RunEvent::ToolOutput { output, .. } => format!("output {:?}", output.output),
-        RunEvent::HandoffRequested { from, to } => format!("handoff {from} -> {to}"),
+        RunEvent::HandoffOccurred { from, to } => format!("handoff {from} -> {to}"),
+        RunEvent::ItemCreated { item, .. } => match &**item {
+            Item::AssistantMessage { content } => format!("item message {content:?}"),
+            Item::ToolCall(call) => format!("item tool call {} {}", call.name, call.arguments),
+            Item::HandoffCall(call) => format!("item handoff call {}", call.name),
+            Item::Reasoning { text } => format!("item reasoning {text:?}"),
+            other => format!("item {other:?}"),
+        },
         RunEvent::AgentSwitched { from, to } => format!("switched {from} -> {to}"),
         RunEvent::Usage { agent, usage } => format!(
             "usage {agent} {}+{}",
@@ -98,16 +105,18 @@ async fn a_streamed_run_reports_every_step_in_order() {
             "args \"{\\\"text\\\":\"",
             "args \"\\\"A-1\\\"}\"",
             "usage Triage 10+5",
+            "item message \"Let me check.\"",
+            "item tool call echo {\"text\":\"A-1\"}",
             "output \"A-1\"",
             "turn 2 (Triage)",
-            "call transfer_to_billing [call_1]",
-            "args \"{}\"",
             "usage Triage 12+2",
+            "item handoff call transfer_to_billing",
             "handoff Triage -> Billing",
             "switched Triage -> Billing",
             "turn 3 (Billing)",
             "text \"Refunded A-1.\"",
             "usage Billing 14+3",
+            "item message \"Refunded A-1.\"",
             "finished Billing after 3 turns, 36 input tokens",
         ]
     );
@@ -213,4 +222,32 @@ async fn cancelling_a_streamed_run_returns_the_partial_run() {
         "the call made before the cancel is kept, answered as interrupted"
     );
     assert!(matches!(&*partial.new_items[1].item, Item::ToolOutput(o) if o.interrupted));
+}
+
+#[tokio::test]
+async fn the_event_sequence_of_a_tool_turn_a_reasoning_item_and_a_handoff() {
+    let script = vec![
+        Step::items([Item::Reasoning {
+            text: "The customer wants a refund; look the order up.".to_owned(),
+        }])
+        .and(Step::tool_calls([call_named(
+            "echo",
+            json!({"text": "A-1"}),
+        )])),
+        Step::handoff_to("Billing"),
+        Step::text("Refunded A-1."),
+    ];
+    let mut stream = Runner::new(MockModel::script(script))
+        .run(&triage(), (), "refund A-1")
+        .raw_model_events(true)
+        .stream();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(match &event {
+            RunEvent::RawModelEvent { event, .. } => format!("  raw {event:?}"),
+            other => describe(other),
+        });
+    }
+    stream.result().await.unwrap();
+    insta::assert_snapshot!(events.join("\n"));
 }

@@ -92,6 +92,14 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self
     }
 
+    /// Also sends, in a streamed run, every model stream event as the model
+    /// sent it ([`RunEvent::RawModelEvent`](super::RunEvent::RawModelEvent)).
+    /// Off by default.
+    pub fn raw_model_events(mut self, raw: bool) -> Self {
+        self.extras.raw_model_events = raw;
+        self
+    }
+
     /// Adds a policy on this run's tool calls and model calls (see
     /// [`crate::policy`]); asked last, after the runner's and the agent's.
     pub fn policy(mut self, policy: impl crate::policy::Policy<Ctx> + 'static) -> Self {

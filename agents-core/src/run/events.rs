@@ -23,7 +23,7 @@ use super::trace::{self, Spans, TraceGroup};
 use crate::agent::AgentCore;
 use crate::context::RunContext;
 use crate::hooks::{DynRunHooks, ToolStartDecision};
-use crate::item::{ToolCall, ToolOutput};
+use crate::item::{Item, ToolCall, ToolOutput};
 use crate::model::{BoxFuture, ModelRequest, ModelResponse, ModelStreamEvent};
 use crate::usage::Usage;
 
@@ -235,6 +235,18 @@ impl<Ctx> Observers<Ctx> {
                     agent: Arc::clone(&agent.name),
                     usage,
                 });
+                for item in &response.output {
+                    self.send(|| RunEvent::ItemCreated {
+                        agent: Arc::clone(&agent.name),
+                        item: match &**item {
+                            // As the run records it.
+                            Item::ToolCall(call) if agent.handoff(&call.name).is_some() => {
+                                Arc::new(Item::HandoffCall(call.clone()))
+                            }
+                            _ => Arc::clone(item),
+                        },
+                    });
+                }
             }
             Event::ToolStarted { call } => {
                 let turn = self.spans().turn.clone();
@@ -260,7 +272,7 @@ impl<Ctx> Observers<Ctx> {
             Event::Handoff { to } => {
                 let turn = self.spans().turn.clone();
                 drop(trace::handoff(&turn, &agent.name, to));
-                self.send(|| RunEvent::HandoffRequested {
+                self.send(|| RunEvent::HandoffOccurred {
                     from: Arc::clone(&agent.name),
                     to: Arc::clone(to),
                 });
@@ -337,11 +349,19 @@ impl<Ctx> Observers<Ctx> {
     }
 
     /// Where a streamed model call of `agent` reports its deltas.
-    pub(super) fn deltas<'a>(&'a self, agent: &'a Arc<str>) -> Option<DeltaSink<'a>> {
+    /// The sink of a streamed model call of `agent`; `raw`: also send
+    /// every model stream event as is.
+    pub(super) fn deltas<'a>(
+        &'a self,
+        agent: &'a AgentCore<Ctx>,
+        raw: bool,
+    ) -> Option<DeltaSink<'a>> {
         let stream = self.stream.as_ref().filter(|s| s.is_listened());
         stream.map(|sender| DeltaSink {
             sender,
-            agent,
+            agent: &agent.name,
+            handoffs: agent.handoffs.iter().map(|h| &*h.tool_name).collect(),
+            raw,
             call_ids: Vec::new(),
         })
     }
@@ -354,8 +374,14 @@ impl<Ctx> Observers<Ctx> {
 pub struct DeltaSink<'a> {
     sender: &'a EventSender,
     agent: &'a Arc<str>,
-    /// Tool call ids by the index the stream gives them.
-    call_ids: Vec<(usize, String)>,
+    /// The agent's handoff tool names: a call of one is a handoff, not a
+    /// tool call, and is reported as an item once complete.
+    handoffs: Vec<&'a str>,
+    /// Whether every model event is also sent as is.
+    raw: bool,
+    /// Tool call ids by the index the stream gives them (`None`: a
+    /// handoff call, not reported).
+    call_ids: Vec<(usize, Option<String>)>,
 }
 
 impl DeltaSink<'_> {
@@ -363,6 +389,12 @@ impl DeltaSink<'_> {
     /// forwarded; the others are the assembler's business).
     pub fn push(&mut self, event: &ModelStreamEvent) {
         let agent = self.agent;
+        if self.raw {
+            self.sender.send(RunEvent::RawModelEvent {
+                agent: Arc::clone(agent),
+                event: event.clone(),
+            });
+        }
         let run_event = match event {
             ModelStreamEvent::TextDelta(delta) => Some(RunEvent::TextDelta {
                 agent: Arc::clone(agent),
@@ -373,8 +405,10 @@ impl DeltaSink<'_> {
                 call_id,
                 name,
             } => {
-                self.call_ids.push((*index, call_id.clone()));
-                Some(RunEvent::ToolCallStarted {
+                let handoff = self.handoffs.contains(&name.as_str());
+                self.call_ids
+                    .push((*index, (!handoff).then(|| call_id.clone())));
+                (!handoff).then(|| RunEvent::ToolCallStarted {
                     agent: Arc::clone(agent),
                     call_id: call_id.clone(),
                     name: name.clone(),
@@ -385,7 +419,8 @@ impl DeltaSink<'_> {
                 .iter()
                 .rev()
                 .find(|(i, _)| i == index)
-                .map(|(_, call_id)| RunEvent::ToolCallArgumentsDelta {
+                .and_then(|(_, call_id)| call_id.as_ref())
+                .map(|call_id| RunEvent::ToolCallArgumentsDelta {
                     agent: Arc::clone(agent),
                     call_id: call_id.clone(),
                     delta: delta.clone(),

@@ -48,7 +48,7 @@ pub(super) async fn call_model<Ctx: Send + Sync, Out>(
         model: env.model,
         request,
         timeout: env.config.model_call_timeout,
-        deltas: env.events.deltas(&agent.name),
+        deltas: env.events.deltas(&agent, env.extras.raw_model_events),
     };
     // Lazy: the model is not called before the blocking input guardrails
     // have passed. Boxed by the seam: a parked run (waiting on its tools)

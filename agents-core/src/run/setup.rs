@@ -43,6 +43,8 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) interrupt: Option<CancellationToken>,
     /// Output filters of the runner, then of the run.
     pub(crate) output_filters: Vec<SharedOutputFilter>,
+    /// Whether a streamed run also sends every model stream event as is.
+    pub(crate) raw_model_events: bool,
     /// The runner's policies (asked first).
     pub(crate) runner_policies: Vec<SharedPolicy<Ctx>>,
     /// This run's policies (asked last, after the agent's).
@@ -67,6 +69,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             control: None,
             interrupt: None,
             output_filters: Vec::new(),
+            raw_model_events: false,
             runner_policies: Vec::new(),
             policies: Vec::new(),
         }

@@ -12,8 +12,8 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::error::RunError;
 use super::result::RunResult;
-use crate::item::ToolOutput;
-use crate::model::BoxFuture;
+use crate::item::{Item, ToolOutput};
+use crate::model::{BoxFuture, ModelStreamEvent};
 use crate::usage::Usage;
 
 /// Something that happened in a streamed run, in order.
@@ -59,8 +59,10 @@ pub enum RunEvent {
         /// The output.
         output: ToolOutput,
     },
-    /// The model asked to hand off.
-    HandoffRequested {
+    /// A handoff happened (the model asked for it in an earlier
+    /// [`ItemCreated`](RunEvent::ItemCreated) of an `Item::HandoffCall`).
+    /// The OpenAI Agents SDK's `handoff_occured`.
+    HandoffOccurred {
         /// The agent asking.
         from: Arc<str>,
         /// The target agent.
@@ -72,6 +74,28 @@ pub enum RunEvent {
         from: Arc<str>,
         /// The new agent.
         to: Arc<str>,
+    },
+    /// An item of a model response is complete: a message, a tool call
+    /// with its whole arguments, a handoff call (the model asks to hand
+    /// off: the SDK's `handoff_requested`), reasoning, a refusal. Sent for
+    /// every output item, in order, once the response has completed (after
+    /// its deltas and its [`Usage`](RunEvent::Usage)). The OpenAI Agents
+    /// SDK's `run_item_stream_event` (`message_output_created`,
+    /// `tool_called`, `reasoning_item_created`, `handoff_requested`).
+    ItemCreated {
+        /// The agent whose model produced it.
+        agent: Arc<str>,
+        /// The item.
+        item: Arc<Item>,
+    },
+    /// A model stream event as the model sent it, for runs that ask for
+    /// them ([`Run::raw_model_events`](super::Run::raw_model_events)). The
+    /// OpenAI Agents SDK's `raw_response_event`.
+    RawModelEvent {
+        /// The agent whose model call it is.
+        agent: Arc<str>,
+        /// The event.
+        event: ModelStreamEvent,
     },
     /// Token usage of a model call.
     Usage {
