@@ -249,3 +249,103 @@ async fn a_failed_response_event_is_a_server_error() {
         "{results:?}"
     );
 }
+
+fn desk() -> Agent<()> {
+    Agent::<()>::builder("Desk")
+        .tool(lookup_order {})
+        .tool(get_weather {})
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_server_managed_conversation_sends_only_new_items_and_chains_responses() {
+    let server = TestServer::start([
+        Reply::json(200, &fixture("responses_tool_calls.json")),
+        Reply::json(200, &fixture("responses_text.json")),
+    ])
+    .await;
+    Runner::new(model(&server))
+        .run(&desk(), (), "order and weather")
+        .previous_response_id("resp_earlier")
+        .await
+        .unwrap();
+    let requests = server.requests();
+    let (first, second) = (&requests[0].body, &requests[1].body);
+    // The first turn continues the given response with this run's input.
+    assert_eq!(first["previous_response_id"], "resp_earlier");
+    assert_eq!(first["store"], true);
+    assert_eq!(
+        first["input"],
+        json!([{"role": "user", "content": "order and weather"}])
+    );
+    // The second names the first turn's response and sends only the outputs.
+    assert_eq!(second["previous_response_id"], "resp_tools");
+    let kinds: Vec<&str> = second["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["function_call_output", "function_call_output"]);
+}
+
+#[tokio::test]
+async fn auto_chaining_and_a_conversation_id() {
+    let server = TestServer::start([
+        Reply::json(200, &fixture("responses_tool_calls.json")),
+        Reply::json(200, &fixture("responses_text.json")),
+        Reply::json(200, &fixture("responses_text.json")),
+    ])
+    .await;
+    let runner = Runner::new(model(&server));
+    runner
+        .run(&desk(), (), "order and weather")
+        .auto_previous_response_id(true)
+        .await
+        .unwrap();
+    runner
+        .run(&desk(), (), "thanks")
+        .conversation_id("conv_7")
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert!(requests[0].body.get("previous_response_id").is_none());
+    assert_eq!(requests[0].body["input"].as_array().unwrap().len(), 1);
+    assert_eq!(requests[1].body["previous_response_id"], "resp_tools");
+    // The server follows a conversation by itself: no response id.
+    assert_eq!(requests[2].body["conversation"], "conv_7");
+    assert!(requests[2].body.get("previous_response_id").is_none());
+    assert_eq!(
+        requests[2].body["input"],
+        json!([{"role": "user", "content": "thanks"}])
+    );
+}
+
+#[tokio::test]
+async fn a_server_managed_conversation_with_a_session_is_refused() {
+    let server = TestServer::start([]).await;
+    let error = Runner::new(model(&server))
+        .run(&desk(), (), "hi")
+        .session(agents_core::session::MemorySession::new("s"))
+        .previous_response_id("resp_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, agents_core::RunError::InvalidConfig { .. }),
+        "{error:?}"
+    );
+    assert!(server.requests().is_empty());
+    // Chat Completions keeps no conversation: a typed refusal, no request.
+    let chat = agents_core::openai::OpenAiChat::new(crate::server::config(&server)).unwrap();
+    let error = Runner::new(chat)
+        .run(&desk(), (), "hi")
+        .previous_response_id("resp_1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, agents_core::RunError::Model { source: agents_core::ModelError::BadRequest { message, .. }, .. } if message.contains("Responses API")),
+        "{error:?}"
+    );
+    assert!(server.requests().is_empty());
+}

@@ -151,6 +151,14 @@ pub struct ModelRequest {
     pub output_schema: Option<Arc<OutputSchema>>,
     /// Sampling and tool-choice settings, already merged (run over agent).
     pub settings: ModelSettings,
+    /// A server-managed conversation (the Responses API): the response this
+    /// request continues. `input` then holds only the items new since it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_response_id: Option<String>,
+    /// A server-managed conversation (the Responses API's `conversation`):
+    /// the server keeps its items; `input` holds only new ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
 }
 
 impl ModelRequest {
@@ -164,6 +172,8 @@ impl ModelRequest {
             tools: Arc::from(Vec::new()),
             output_schema: None,
             settings: ModelSettings::default(),
+            previous_response_id: None,
+            conversation_id: None,
         }
     }
 

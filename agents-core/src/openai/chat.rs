@@ -253,6 +253,14 @@ fn body(
     request: &ModelRequest,
     stream: bool,
 ) -> Result<serde_json::Value, ModelError> {
+    if request.previous_response_id.is_some() || request.conversation_id.is_some() {
+        return Err(ModelError::BadRequest {
+            status: 0,
+            message: "Chat Completions keeps no conversation on the server: \
+                      previous_response_id and conversation_id need the Responses API (OpenAiResponses)"
+                .to_owned(),
+        });
+    }
     let wire = wire_request(config, request, stream);
     let mut body = serde_json::to_value(&wire).map_err(|error| ModelError::BadRequest {
         status: 0,

@@ -32,7 +32,10 @@ use crate::model::{
 /// ```
 ///
 /// Requests are sent with `store: false`: the full input goes with every
-/// call and nothing is kept server-side.
+/// call and nothing is kept server-side — unless the run uses a
+/// server-managed conversation (`Run::previous_response_id`,
+/// `auto_previous_response_id`, `conversation_id`): then `store: true`,
+/// only the new items, and `previous_response_id` or `conversation`.
 #[derive(Debug, Clone)]
 pub struct OpenAiResponses {
     http: Arc<Http>,
@@ -115,6 +118,10 @@ struct WireRequest {
     store: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_response_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation: Option<String>,
 }
 
 fn wire_request(config: &OpenAiConfig, request: &ModelRequest, stream: bool) -> WireRequest {
@@ -206,8 +213,11 @@ fn wire_request(config: &OpenAiConfig, request: &ModelRequest, stream: bool) -> 
                 "strict": schema.strict
             }})
         }),
-        store: false,
+        // A server-managed conversation needs the server to keep it.
+        store: request.previous_response_id.is_some() || request.conversation_id.is_some(),
         stream,
+        previous_response_id: request.previous_response_id.clone(),
+        conversation: request.conversation_id.clone(),
     }
 }
 

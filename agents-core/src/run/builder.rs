@@ -92,6 +92,34 @@ impl<Ctx, Out> Run<Ctx, Out> {
         self
     }
 
+    /// Continues the server-managed conversation that ended with the
+    /// response `id` (the Responses API's `previous_response_id`): only
+    /// this run's input is sent, and each later turn names the previous
+    /// turn's response. Not with a session
+    /// ([`RunError::InvalidConfig`]). The model must keep state
+    /// (`OpenAiResponses`; the Chat Completions client refuses).
+    pub fn previous_response_id(mut self, id: impl Into<String>) -> Self {
+        self.extras.server_conversation.previous_response_id = Some(id.into());
+        self
+    }
+
+    /// Lets the server keep this run's conversation from its first turn:
+    /// each turn after the first sends only the new items and names the
+    /// previous turn's response. The OpenAI Agents SDK's
+    /// `auto_previous_response_id`. Not with a session.
+    pub fn auto_previous_response_id(mut self, auto: bool) -> Self {
+        self.extras.server_conversation.auto_previous = auto;
+        self
+    }
+
+    /// Runs in the server-managed conversation `id` (the Responses API's
+    /// `conversation`): the server keeps every item; each request sends
+    /// only the new ones. Not with a session.
+    pub fn conversation_id(mut self, id: impl Into<String>) -> Self {
+        self.extras.server_conversation.conversation_id = Some(id.into());
+        self
+    }
+
     /// Also sends, in a streamed run, every model stream event as the model
     /// sent it ([`RunEvent::RawModelEvent`](super::RunEvent::RawModelEvent)).
     /// Off by default.

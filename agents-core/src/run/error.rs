@@ -249,6 +249,17 @@ pub enum RunError {
         /// The run so far (the refusal is its last item).
         partial: Box<PartialRun>,
     },
+    /// The run's options contradict each other: a session with a
+    /// server-managed conversation (`previous_response_id`,
+    /// `conversation_id`), as the OpenAI Agents SDK refuses too. Nothing
+    /// ran.
+    #[error("invalid run options: {message}")]
+    InvalidConfig {
+        /// What contradicts what.
+        message: String,
+        /// The run (empty but for its input).
+        partial: Box<PartialRun>,
+    },
     /// A policy refused a model call (see [`crate::policy`]).
     #[error("a policy refused the model call of agent `{agent}`: {message}")]
     PolicyDenied {
@@ -323,6 +334,7 @@ impl RunError {
             | RunError::InvalidState { partial, .. }
             | RunError::PolicyDenied { partial, .. }
             | RunError::Refusal { partial, .. }
+            | RunError::InvalidConfig { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
             | RunError::Interrupted { partial }
@@ -365,6 +377,7 @@ impl RunError {
             | RunError::InvalidState { partial, .. }
             | RunError::PolicyDenied { partial, .. }
             | RunError::Refusal { partial, .. }
+            | RunError::InvalidConfig { partial, .. }
             | RunError::Session { partial, .. }
             | RunError::BudgetExceeded { partial, .. }
             | RunError::Interrupted { partial }

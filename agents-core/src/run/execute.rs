@@ -100,6 +100,15 @@ where
     };
     let (mut live, pending_turn, resumed) = match start {
         Start::Input(input) => match &extras.session {
+            Some(_) if extras.server_conversation.is_on() => {
+                let live = LiveRun::start(ctx, starting, input);
+                return Err(RunError::InvalidConfig {
+                    message: "a session and a server-managed conversation (previous_response_id, \
+                              conversation_id) both keep the history: use one"
+                        .to_owned(),
+                    partial: live.partial(),
+                });
+            }
             Some(session) => {
                 let mut live = LiveRun::start(ctx, starting, input.clone());
                 if let Err(source) = open_session(&mut live, &env, &**session, input).await {

@@ -44,6 +44,9 @@ pub(super) struct LiveRun<Ctx> {
     pub(super) used_tools: Vec<Arc<str>>,
     /// Every input and output guardrail that ran.
     pub(super) guardrail_results: Vec<GuardrailResult>,
+    /// Where the items the server has not seen begin in `history`, for a
+    /// server-managed conversation: just after the last model response.
+    pub(super) server_mark: usize,
 }
 
 impl<Ctx> LiveRun<Ctx> {
@@ -71,6 +74,7 @@ impl<Ctx> LiveRun<Ctx> {
             tool_executions: Vec::new(),
             used_tools: Vec::new(),
             guardrail_results: Vec::new(),
+            server_mark: 0,
         }
     }
 

@@ -123,6 +123,7 @@ pub(super) fn record_response<Ctx>(
         live.push(item);
     }
     live.raw_responses.push(response);
+    live.server_mark = live.history.len();
     calls
 }
 

@@ -69,13 +69,31 @@ pub(super) async fn build_request<Ctx: Send + Sync, Out>(
         }
         instructions = Some(Arc::from(text));
     }
+    // A server-managed conversation: the server has every item up to the
+    // last response; send the new ones, naming that response.
+    let server = &env.extras.server_conversation;
+    let (input, previous_response_id) = if server.is_on() {
+        let previous = match live.raw_responses.last() {
+            Some(last) if server.chains() => last.response_id.clone(),
+            Some(_) => None,
+            None => server.previous_response_id.clone(),
+        };
+        (
+            live.history[live.server_mark.min(live.history.len())..].to_vec(),
+            previous,
+        )
+    } else {
+        (live.history.clone(), None)
+    };
     ModelRequest {
         agent: Arc::clone(&agent.name),
         model: agent.model.clone(),
         instructions,
-        input: live.history.clone(),
+        input,
         tools: agent.offered_definitions(&live.ctx),
         output_schema: agent.output.schema.clone(),
         settings,
+        previous_response_id,
+        conversation_id: server.conversation_id.clone(),
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) interrupt: Option<CancellationToken>,
     /// Output filters of the runner, then of the run.
     pub(crate) output_filters: Vec<SharedOutputFilter>,
+    /// A server-managed conversation, if the run uses one.
+    pub(crate) server_conversation: ServerConversation,
     /// Whether a streamed run also sends every model stream event as is.
     pub(crate) raw_model_events: bool,
     /// The runner's policies (asked first).
@@ -70,6 +72,7 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             interrupt: None,
             output_filters: Vec::new(),
             raw_model_events: false,
+            server_conversation: ServerConversation::default(),
             runner_policies: Vec::new(),
             policies: Vec::new(),
         }
@@ -100,6 +103,30 @@ impl<Ctx, Out> RunExtras<Ctx, Out> {
             Some((_, overrides)) => base.merge(overrides),
             None => base,
         }
+    }
+}
+
+/// How a run uses a server-managed conversation (the Responses API).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServerConversation {
+    /// The response the first request continues.
+    pub(crate) previous_response_id: Option<String>,
+    /// Chain each request to the previous turn's response.
+    pub(crate) auto_previous: bool,
+    /// The conversation every request belongs to.
+    pub(crate) conversation_id: Option<String>,
+}
+
+impl ServerConversation {
+    /// Whether the server keeps the conversation (send only new items).
+    pub(crate) fn is_on(&self) -> bool {
+        self.previous_response_id.is_some() || self.auto_previous || self.conversation_id.is_some()
+    }
+
+    /// Whether each request names the previous turn's response (not with
+    /// a conversation id, which the server follows by itself).
+    pub(crate) fn chains(&self) -> bool {
+        self.conversation_id.is_none()
     }
 }
 

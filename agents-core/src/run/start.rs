@@ -52,6 +52,7 @@ pub(super) fn resume<Ctx>(
         return Err(invalid(message, state.run));
     }
     let run = state.run;
+    let history_len = run.history.len();
     // Everything in a stored state was saved to the session before.
     let saved = run.new_items.len();
     ctx.run_id = run.run_id;
@@ -81,6 +82,7 @@ pub(super) fn resume<Ctx>(
             tool_executions: run.tool_executions,
             used_tools: Vec::new(),
             guardrail_results: run.guardrail_results,
+            server_mark: history_len,
         },
         state.pending_turn,
     ))
