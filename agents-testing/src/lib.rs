@@ -33,7 +33,9 @@ mod spans;
 mod transcript;
 mod validate;
 
-pub use mock::{IntoScriptArgs, MockModel, ScriptedCall, Step, UnexpectedCall, call, call_named};
+pub use mock::{
+    IntoScriptArgs, MockModel, NotOffered, ScriptedCall, Step, UnexpectedCall, call, call_named,
+};
 pub use record::{RecordingModel, ReplayModel};
 pub use spans::{CapturedSpan, SpanCapture};
 pub use transcript::{RunView, transcript};

@@ -256,6 +256,8 @@ struct Inner {
     requests: Vec<ModelRequest>,
     next_call_id: u64,
     check_on_drop: bool,
+    /// Whether a scripted call may name a tool the request does not offer.
+    allow_unknown_tools: bool,
 }
 
 impl Drop for Inner {
@@ -326,6 +328,7 @@ impl MockModel {
                 requests: Vec::new(),
                 next_call_id: 1,
                 check_on_drop: true,
+                allow_unknown_tools: false,
             })),
         }
     }
@@ -357,6 +360,14 @@ impl MockModel {
     /// script ends on purpose.
     pub fn allow_unused_steps(&self) -> &Self {
         self.lock().check_on_drop = false;
+        self
+    }
+
+    /// Lets scripted calls name tools (or handoffs) the request does not
+    /// offer, for tests of the unknown-tool path. By default such a call
+    /// fails the model call with [`NotOffered`].
+    pub fn allow_unknown_tools(&self) -> &Self {
+        self.lock().allow_unknown_tools = true;
         self
     }
 
@@ -405,6 +416,29 @@ impl MockModel {
         match step.answer {
             Answer::Parts(parts) => {
                 let mut inner = self.lock();
+                if !inner.allow_unknown_tools {
+                    let unknown = parts.iter().find_map(|part| match part {
+                        Part::Call(call)
+                            if !request.tools.iter().any(|tool| tool.name == call.name) =>
+                        {
+                            Some(call.name.clone())
+                        }
+                        Part::Item(Item::ToolCall(call) | Item::HandoffCall(call))
+                            if !request.tools.iter().any(|tool| tool.name == call.name) =>
+                        {
+                            Some(call.name.clone())
+                        }
+                        _ => None,
+                    });
+                    if let Some(tool) = unknown {
+                        return Err(ModelError::custom(NotOffered {
+                            number,
+                            agent: request.agent.to_string(),
+                            tool,
+                            offered: request.tools.iter().map(|t| t.name.clone()).collect(),
+                        }));
+                    }
+                }
                 let output = parts
                     .into_iter()
                     .map(|part| match part {
@@ -470,6 +504,43 @@ impl Model for MockModel {
         Box::pin(futures::stream::iter(events))
     }
 }
+
+/// A scripted call of a tool or handoff the request it answers does not
+/// offer (the agent lacks it, or it is disabled on that turn): the model
+/// call fails with [`ModelError::Custom`] holding this, so a script that
+/// does not fit the agent fails the test instead of passing through an
+/// "unknown tool" output. Opt out with
+/// [`MockModel::allow_unknown_tools`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NotOffered {
+    /// Which call it was, from 1.
+    pub number: u64,
+    /// The agent the request was for.
+    pub agent: String,
+    /// The tool the script named.
+    pub tool: String,
+    /// The tools and handoffs the request offered.
+    pub offered: Vec<String>,
+}
+
+impl std::fmt::Display for NotOffered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let offered = if self.offered.is_empty() {
+            "none".to_owned()
+        } else {
+            self.offered.join(", ")
+        };
+        write!(
+            f,
+            "mock model: call #{} scripts a call of `{}`, which agent `{}` does not offer in this request \
+             (offered: {offered}); fix the script or the agent, or use `allow_unknown_tools()` to test the unknown-tool path",
+            self.number, self.tool, self.agent
+        )
+    }
+}
+
+impl std::error::Error for NotOffered {}
 
 /// A call to a [`MockModel`] past the end of its script: the run fails with
 /// [`ModelError::Custom`] holding this, which a test matches with

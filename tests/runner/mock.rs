@@ -8,9 +8,12 @@ use agents_core::{Item, RunError};
 use agents_testing::{MockModel, Step};
 use futures::StreamExt;
 
+use crate::support::echo;
+
 #[tokio::test]
 async fn a_call_after_the_script_ends_is_an_error_naming_the_call() {
     let model = MockModel::script([Step::tool_call("missing", serde_json::json!({}))]);
+    model.allow_unknown_tools();
     let agent: Agent<()> = Agent::builder("Greedy").build().unwrap();
     let error = Runner::new(model.clone())
         .run(&agent, (), "hi")
@@ -157,8 +160,10 @@ async fn the_default_stream_replays_a_response_that_assembles_back_unchanged() {
         let copy = MockModel::script([Step::text("a")
             .and(Step::text("b"))
             .and(Step::tool_call("t", serde_json::json!({"x": 1})))]);
+        copy.allow_unknown_tools();
         copy.call(ModelRequest::new("A", vec![])).await.unwrap()
     };
+    model.allow_unknown_tools();
     let mut assembler = ResponseAssembler::new();
     let mut stream = model.stream(ModelRequest::new("A", vec![]));
     while let Some(event) = stream.next().await {
@@ -184,4 +189,27 @@ async fn every_request_is_recorded_with_tools_and_instructions() {
     assert_eq!(requests[0].instructions.as_deref(), Some("Be brief."));
     assert_eq!(requests[0].tools[0].name, "echo");
     assert_eq!(requests[0].tools[0].parameters["required"][0], "text");
+}
+
+#[tokio::test]
+async fn a_scripted_call_the_agent_does_not_offer_fails_the_test_not_the_tool() {
+    // The script was written for another agent: without the check it would
+    // come back as an "unknown tool" output and the run would pass.
+    let model = MockModel::script([
+        Step::tool_call("refund", serde_json::json!({"order_id": "A-1"})),
+        Step::text("done"),
+    ]);
+    model.allow_unused_steps();
+    let agent: Agent<()> = Agent::builder("Shipping").tool(echo()).build().unwrap();
+    let error = Runner::new(model).run(&agent, (), "hi").await.unwrap_err();
+    let RunError::Model { source, .. } = &error else {
+        panic!("expected a model error, got {error:?}");
+    };
+    let not_offered = source
+        .downcast_ref::<agents_testing::NotOffered>()
+        .expect("a NotOffered error");
+    assert_eq!(not_offered.tool, "refund");
+    assert_eq!(not_offered.agent, "Shipping");
+    assert_eq!(not_offered.offered, ["echo"]);
+    assert!(error.to_string().contains("allow_unknown_tools"), "{error}");
 }
