@@ -67,7 +67,9 @@ pub trait IntoScriptArgs<T> {
 impl<T: TypedTool> IntoScriptArgs<T> for serde_json::Value {
     #[track_caller]
     fn into_arguments(self) -> String {
-        if let Err(error) = serde_json::from_value::<T::Args>(self.clone()) {
+        // As a strict tool decodes them: unknown fields are errors too.
+        let decoded = agents_core::tool::parse_strict_arguments::<T::Args>(&self.to_string());
+        if let Err(error) = decoded {
             panic!(
                 "scripted call to `{}`: {self} does not match the tool's parameters: {error}",
                 T::NAME

@@ -139,3 +139,38 @@ async fn the_tool_definition_carries_the_strict_schema() {
         "Order id, e.g. \"A-1001\"."
     );
 }
+
+#[tokio::test]
+async fn an_unknown_field_reaches_the_model_as_an_error_for_a_strict_tool() {
+    let model = MockModel::script([
+        Step::tool_calls([call_named(
+            "refund",
+            json!({"order_id": "A-1", "amount_cents": 5, "currency": "EUR"}),
+        )]),
+        Step::text("Let me fix that."),
+    ]);
+    Runner::new(model.clone())
+        .run(&billing(), shop(), "refund 5")
+        .await
+        .unwrap();
+    assert_eq!(
+        tool_outputs(&model, 1),
+        [(
+            "invalid arguments for tool `refund`: unknown field `currency`: the tool's parameters do not have it"
+                .to_owned(),
+            true
+        )]
+    );
+}
+
+#[test]
+fn a_scripted_call_with_an_unknown_field_fails_when_the_script_is_built() {
+    let built = std::panic::catch_unwind(|| {
+        agents_testing::call(
+            refund {},
+            json!({"order_id": "A-1", "amount_cents": 5, "currency": "EUR"}),
+        )
+    });
+    let message = *built.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("unknown field `currency`"), "{message}");
+}

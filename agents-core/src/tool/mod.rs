@@ -317,10 +317,12 @@ pub fn parse_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolEr
 /// Like [`parse_arguments`], for a tool with a strict schema: properties
 /// that are `null` are removed first, so a nullable stand-in for an optional
 /// field decodes as the field being absent (see
-/// [`to_strict`](crate::schema::to_strict)).
+/// [`to_strict`](crate::schema::to_strict)), and a property the schema does
+/// not have is an error (a strict schema forbids additional properties).
 ///
 /// # Errors
-/// As [`parse_arguments`].
+/// As [`parse_arguments`]; also [`ToolError::InvalidArguments`] naming an
+/// unknown property (`unknown field `amount``).
 pub fn parse_strict_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolError> {
     let arguments = if arguments.trim().is_empty() {
         "{}"
@@ -330,7 +332,18 @@ pub fn parse_strict_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T,
     let mut value: serde_json::Value = serde_json::from_str(arguments)
         .map_err(|err| ToolError::InvalidArguments(format!("malformed JSON: {err}")))?;
     crate::schema::drop_null_properties(&mut value);
-    serde_path_to_error::deserialize(value).map_err(argument_error)
+    let mut unknown = Vec::new();
+    let decoded = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut |path: serde_ignored::Path<'_>| unknown.push(path.to_string()),
+    ))
+    .map_err(argument_error)?;
+    match unknown.first() {
+        None => Ok(decoded),
+        Some(path) => Err(ToolError::InvalidArguments(format!(
+            "unknown field `{path}`: the tool's parameters do not have it"
+        ))),
+    }
 }
 
 fn argument_error(err: serde_path_to_error::Error<serde_json::Error>) -> ToolError {
