@@ -222,14 +222,27 @@ impl Step {
     }
 
     /// This step's output followed by `other`'s, as one response. Only
-    /// output steps (text, JSON, calls, handoffs, items) combine; combining
-    /// with another kind keeps this step unchanged.
+    /// output steps (text, JSON, calls, handoffs, items) combine.
+    ///
+    /// # Panics
+    /// When either step is not an output step (an error, a stream, a
+    /// `respond` closure): one response cannot be both, and silently
+    /// dropping one would hide a mistake in the test.
+    #[track_caller]
     pub fn and(mut self, other: Step) -> Self {
-        if let (Answer::Parts(mine), Answer::Parts(theirs)) = (&mut self.answer, other.answer) {
-            mine.extend(theirs);
-            self.usage += other.usage;
+        let other_kind = other.describe();
+        match (&mut self.answer, other.answer) {
+            (Answer::Parts(mine), Answer::Parts(theirs)) => {
+                mine.extend(theirs);
+                self.usage += other.usage;
+                self
+            }
+            _ => panic!(
+                "Step::and combines output steps (text, JSON, calls, handoffs, items) only: \
+                 cannot combine `{}` with `{other_kind}`; script them as two steps",
+                self.describe()
+            ),
         }
-        self
     }
 
     fn describe(&self) -> String {

@@ -213,3 +213,15 @@ async fn a_scripted_call_the_agent_does_not_offer_fails_the_test_not_the_tool() 
     assert_eq!(not_offered.offered, ["echo"]);
     assert!(error.to_string().contains("allow_unknown_tools"), "{error}");
 }
+
+#[test]
+fn and_with_a_step_that_is_not_an_output_fails_when_the_script_is_built() {
+    let combined = std::panic::catch_unwind(|| {
+        Step::text("partial").and(Step::error(agents_core::ModelError::other("boom")))
+    });
+    let message = *combined.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        message.contains("cannot combine `text \"partial\"` with `error (boom)`"),
+        "{message}"
+    );
+}

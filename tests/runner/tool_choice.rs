@@ -115,3 +115,25 @@ async fn required_is_reset_too_and_a_new_agent_starts_forced() {
         [Some(ToolChoice::Required), None, Some(ToolChoice::Required)]
     );
 }
+
+#[test]
+fn a_forced_tool_or_a_stop_tool_the_agent_lacks_fails_the_build() {
+    let error = Agent::<()>::builder("Billing")
+        .tool(refund {})
+        .model_settings(ModelSettings::new().tool_choice(ToolChoice::Tool("refnud".into())))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "agent `Billing` names `refnud` in its tool_choice, which is not one of its tools or handoffs; available: refund"
+    );
+    let error = Agent::<()>::builder("Billing")
+        .tool(refund {})
+        .tool_use_behavior(ToolUseBehavior::StopAtTools(vec!["lookup".into()]))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, agents_core::AgentError::UnknownToolName { setting: "tool_use_behavior", tool, .. } if tool == "lookup"),
+        "{error}"
+    );
+}

@@ -15,7 +15,7 @@ use super::{
 use crate::context::RunContext;
 use crate::guardrail::{GuardrailOutput, InputGuardrail, OutputGuardrail, ToolGuardrail};
 use crate::hooks::{DynRunHooks, RunHooks};
-use crate::model::{BoxFuture, ModelSettings};
+use crate::model::{BoxFuture, ModelSettings, ToolChoice};
 use crate::policy::{Policy, SharedPolicy};
 use crate::tool::{DynTool, OutputFilter, SharedOutputFilter, Tool};
 
@@ -382,6 +382,27 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
                     name: definition.name.clone(),
                 });
             }
+        }
+        let known = |name: &str| definitions.iter().any(|d| d.name == name);
+        let forced = match &self.model_settings.tool_choice {
+            Some(ToolChoice::Tool(name)) if !known(name) => Some(("tool_choice", name.clone())),
+            _ => None,
+        };
+        let stop_at = match &self.tool_use_behavior {
+            ToolUseBehavior::StopAtTools(names) => names
+                .iter()
+                .find(|name| !known(name))
+                .map(|name| ("tool_use_behavior", name.clone())),
+            _ => None,
+        };
+        if let Some((setting, tool)) = forced.or(stop_at) {
+            let available: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
+            return Err(AgentError::UnknownToolName {
+                agent: self.name,
+                setting,
+                tool,
+                available: available.join(", "),
+            });
         }
         let unknown = self.guards.filters.iter().find_map(|(tool, _)| {
             tool.as_ref()

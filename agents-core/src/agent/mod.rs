@@ -110,6 +110,21 @@ pub enum AgentError {
     /// The agent's name is empty.
     #[error("an agent's name must not be empty")]
     EmptyName,
+    /// A tool name the agent does not have, in its `tool_choice` or its
+    /// `StopAtTools` behaviour.
+    #[error(
+        "agent `{agent}` names `{tool}` in its {setting}, which is not one of its tools or handoffs; available: {available}"
+    )]
+    UnknownToolName {
+        /// The agent.
+        agent: String,
+        /// Where the name is: `tool_choice` or `tool_use_behavior`.
+        setting: &'static str,
+        /// The name.
+        tool: String,
+        /// The agent's tool and handoff names, comma-separated.
+        available: String,
+    },
     /// An output filter names a tool the agent does not have.
     #[error("agent `{agent}` has an output filter for `{tool}`, which is not one of its tools")]
     FilterForUnknownTool {
