@@ -173,3 +173,58 @@ async fn an_output_parse_handler_may_keep_the_error() {
         .unwrap_err();
     assert!(matches!(error, RunError::OutputParse { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_primitive_output_is_wrapped_in_an_object_and_unwrapped() {
+    let agent = Agent::<()>::builder("Counter")
+        .output_type::<u32>()
+        .build()
+        .unwrap();
+    let model = MockModel::script([Step::json(serde_json::json!({"response": 42}))]);
+    let result = Runner::new(model.clone())
+        .run(&agent, (), "count")
+        .await
+        .unwrap();
+    assert_eq!(result.final_output, 42);
+    let schema = model.requests()[0]
+        .output_schema
+        .as_ref()
+        .unwrap()
+        .schema
+        .clone();
+    assert_eq!(schema["type"], "object");
+    assert_eq!(schema["required"], serde_json::json!(["response"]));
+    assert_eq!(schema["properties"]["response"]["type"], "integer");
+}
+
+#[tokio::test]
+async fn a_list_of_structs_is_wrapped_and_unwrapped() {
+    #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+    struct Line {
+        sku: String,
+    }
+    let agent = Agent::<()>::builder("Lister")
+        .output_type::<Vec<Line>>()
+        .build()
+        .unwrap();
+    let model = MockModel::script([Step::json(
+        serde_json::json!({"response": [{"sku": "A"}, {"sku": "B"}]}),
+    )]);
+    let result = Runner::new(model.clone())
+        .run(&agent, (), "list")
+        .await
+        .unwrap();
+    assert_eq!(
+        result.final_output,
+        vec![Line { sku: "A".into() }, Line { sku: "B".into() }]
+    );
+    let schema = model.requests()[0]
+        .output_schema
+        .as_ref()
+        .unwrap()
+        .schema
+        .clone();
+    let items = &schema["properties"]["response"]["items"];
+    assert_eq!(items["properties"]["sku"]["type"], "string", "{schema}");
+    assert_eq!(schema["additionalProperties"], false);
+}
