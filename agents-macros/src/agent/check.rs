@@ -11,6 +11,17 @@ pub(crate) fn check(attr: &AgentAttr, item: &syn::ItemStruct) -> Vec<syn::Error>
             "an agent type cannot be generic: its context and output are fixed by `context = ...` and `output = ...`",
         ));
     }
+    if !matches!(item.fields, syn::Fields::Unit) {
+        let name = &item.ident;
+        errors.push(syn::Error::new_spanned(
+            &item.fields,
+            format!(
+                "an `#[agent]` struct is a name for the agent, and its fields would never be read: \
+                 the agent is built from the attribute alone; make it a unit struct, `struct {name};`, \
+                 and keep per-run data in the run context (`context = ...`)"
+            ),
+        ));
+    }
     for (i, tool) in attr.tools.iter().enumerate() {
         if attr.tools[..i]
             .iter()
