@@ -22,7 +22,7 @@ use agents_core::openai::{OpenAiChat, OpenAiConfig, RetryPolicy};
 use agents_core::prelude::*;
 use agents_testing::ReplayModel;
 
-use desk::{Reply, Shop, Triage};
+use desk::{Shop, Triage};
 
 const RECORDING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/recordings/support_desk.json");
 const QUESTION: &str = "I was charged twice for A-1001";
@@ -63,13 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         run = run.agent_model_settings(agent, settings);
     }
     let result = run.await?;
-    match &result.final_output {
-        Reply::Receipt(receipt) => println!(
-            "reply (receipt): {} refunded {} cents. {}",
-            receipt.order_id, receipt.refunded_cents, receipt.message
-        ),
-        Reply::Text(text) => println!("reply: {text}"),
-    }
+    println!("{}", result.final_output);
     println!("\nstatus: {:?}", result.status);
     for (turn, response) in (1..).zip(&result.raw_responses) {
         let failed: Vec<String> = response

@@ -253,3 +253,17 @@ pub(crate) fn guided_settings(question: &str) -> [(&'static str, ModelSettings);
         ("Shipping", force("track_parcel")),
     ]
 }
+
+impl std::fmt::Display for Reply {
+    /// The reply as the customer reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Receipt(receipt) => write!(
+                f,
+                "reply (receipt): {} refunded {} cents. {}",
+                receipt.order_id, receipt.refunded_cents, receipt.message
+            ),
+            Reply::Text(text) => write!(f, "reply: {text}"),
+        }
+    }
+}

@@ -189,13 +189,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     match outcome {
         Ok(result) => {
-            match &result.final_output {
-                Reply::Receipt(receipt) => println!(
-                    "\nreply (receipt): {} refunded {} cents. {}",
-                    receipt.order_id, receipt.refunded_cents, receipt.message
-                ),
-                Reply::Text(text) => println!("\nreply: {text}"),
-            }
+            println!("\n{}", result.final_output);
             println!("\nstatus: {:?}", result.status);
             for failure in result.tolerated_failures() {
                 println!("  tolerated: {failure:?}");

@@ -191,19 +191,11 @@ pub fn decide_handoff<'p, Ctx: 'p>(
     to: &str,
     call: &ToolCall,
 ) -> Option<String> {
-    let action = Action::Handoff { agent, to, call };
-    for policy in policies {
-        match policy.decide(ctx, &action) {
-            Decision::Deny { message } => return Some(message),
-            Decision::RequireApproval => {
-                return Some(format!(
-                    "a policy requires approval for the handoff to `{to}`, and handoffs are not paused for a person"
-                ));
-            }
-            Decision::Allow | Decision::Rewrite { .. } => {}
-        }
-    }
-    None
+    refusal(policies, ctx, &Action::Handoff { agent, to, call }, || {
+        format!(
+            "a policy requires approval for the handoff to `{to}`, and handoffs are not paused for a person"
+        )
+    })
 }
 
 /// Asks `policies` about a model call; `Some(message)` if it must not be
@@ -214,15 +206,25 @@ pub fn decide_model_call<'p, Ctx: 'p>(
     agent: &str,
     request: &ModelRequest,
 ) -> Option<String> {
-    let action = Action::ModelCall { agent, request };
+    refusal(policies, ctx, &Action::ModelCall { agent, request }, || {
+        format!(
+            "a policy requires approval for a model call of `{agent}`, which cannot be asked mid-run"
+        )
+    })
+}
+
+/// The first deny's message, or `unapprovable()` for a required approval,
+/// of an action no person can be asked about.
+fn refusal<'p, Ctx: 'p>(
+    policies: impl IntoIterator<Item = &'p SharedPolicy<Ctx>>,
+    ctx: &RunContext<Ctx>,
+    action: &Action<'_>,
+    unapprovable: impl FnOnce() -> String,
+) -> Option<String> {
     for policy in policies {
-        match policy.decide(ctx, &action) {
+        match policy.decide(ctx, action) {
             Decision::Deny { message } => return Some(message),
-            Decision::RequireApproval => {
-                return Some(format!(
-                    "a policy requires approval for a model call of `{agent}`, which cannot be asked mid-run"
-                ));
-            }
+            Decision::RequireApproval => return Some(unapprovable()),
             Decision::Allow | Decision::Rewrite { .. } => {}
         }
     }
