@@ -446,3 +446,41 @@ async fn an_approval_is_used_up_by_its_call_a_reused_call_id_asks_again() {
     assert!(again.pending()[0].arguments.contains("B-2"));
     assert_eq!(till.refunds.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn records_survive_the_pause_and_a_malformed_record_is_refused_when_read() {
+    let till = Arc::new(Till::default());
+    // A note runs before the refund pauses the run.
+    let model = MockModel::script([
+        Step::tool_calls([call(note {}, json!({"text": "customer called"}))]),
+        Step::tool_calls([call(
+            refund {},
+            json!({"order_id": "A-1", "amount_cents": 500}),
+        )]),
+        Step::text("Refunded."),
+    ]);
+    let runner = Runner::new(model).state_key(key(1));
+    let mut state = runner
+        .run(&billing(), Arc::clone(&till), "note, then refund")
+        .await
+        .unwrap_err()
+        .into_state();
+    let stored = serde_json::to_string(&state).unwrap();
+    approve(&mut state);
+    let result = runner
+        .resume(&billing(), Arc::clone(&till), state)
+        .await
+        .unwrap();
+    let tools: Vec<&str> = result
+        .tool_executions
+        .iter()
+        .map(|record| record.call().name.as_str())
+        .collect();
+    assert_eq!(tools, ["note", "refund"]);
+
+    // A record whose call is not a tool call could not come from a runner.
+    let mut json: Value = serde_json::from_str(&stored).unwrap();
+    json["tool_executions"][0]["call"] = json!({"type": "user_message", "content": "hi"});
+    let error = serde_json::from_value::<RunState>(json).unwrap_err();
+    assert!(error.to_string().contains("pairs a tool call"), "{error}");
+}

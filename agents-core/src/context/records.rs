@@ -13,7 +13,12 @@ use crate::item::{Item, ToolCall, ToolOutput};
 /// nested runs of agents used as tools included. Times are observations of
 /// this process (wall clock and a monotonic duration), not inputs of the
 /// run: a replayed run records its own.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialized with a run's state; a record whose call is not a tool call
+/// or whose output is not a tool output is refused when read (it could not
+/// have been written by the runner).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "Record")]
 pub struct ToolExecution {
     /// The agent whose tool ran.
     pub agent: Arc<str>,
@@ -27,7 +32,44 @@ pub struct ToolExecution {
     pub duration: Duration,
     call: Arc<Item>,
     output: Arc<Item>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     original_arguments: Option<String>,
+}
+
+/// A [`ToolExecution`] as read, before its items are checked.
+#[derive(serde::Deserialize)]
+struct Record {
+    agent: Arc<str>,
+    path: Arc<[Arc<str>]>,
+    started_at: SystemTime,
+    duration: Duration,
+    call: Arc<Item>,
+    output: Arc<Item>,
+    #[serde(default)]
+    original_arguments: Option<String>,
+}
+
+impl TryFrom<Record> for ToolExecution {
+    type Error = String;
+
+    fn try_from(record: Record) -> Result<Self, String> {
+        match (&*record.call, &*record.output) {
+            (Item::ToolCall(call), Item::ToolOutput(output)) if call.call_id == output.call_id => {
+                Ok(ToolExecution {
+                    agent: record.agent,
+                    path: record.path,
+                    started_at: record.started_at,
+                    duration: record.duration,
+                    call: record.call,
+                    output: record.output,
+                    original_arguments: record.original_arguments,
+                })
+            }
+            _ => {
+                Err("a tool execution record pairs a tool call with its own tool output".to_owned())
+            }
+        }
+    }
 }
 
 impl ToolExecution {

@@ -11,7 +11,8 @@ use crate::model::{Failover, ModelResponse};
 use crate::usage::Usage;
 
 /// Which guardrails a [`GuardrailResult`] comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GuardrailKind {
     /// An input guardrail (first turn).
@@ -21,7 +22,7 @@ pub enum GuardrailKind {
 }
 
 /// What one input or output guardrail concluded in a run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GuardrailResult {
     /// The guardrail's name.
@@ -187,13 +188,14 @@ pub struct PartialRun {
     /// Number of turns started.
     pub turns: u32,
     /// Every tool call the run executed, as in
-    /// [`RunResult::tool_executions`]. Not part of a serialized
-    /// [`RunState`](super::RunState): a resumed run lists its own.
-    #[serde(skip)]
+    /// [`RunResult::tool_executions`]; kept by a serialized
+    /// [`RunState`](super::RunState), so a resumed run lists the calls
+    /// made before the pause too.
+    #[serde(default)]
     pub tool_executions: Vec<ToolExecution>,
     /// Every input and output guardrail that ran, as in
-    /// [`RunResult::guardrail_results`]; not serialized either.
-    #[serde(skip)]
+    /// [`RunResult::guardrail_results`]; kept by a serialized state too.
+    #[serde(default)]
     pub guardrail_results: Vec<GuardrailResult>,
 }
 

@@ -13,7 +13,8 @@ use crate::item::Item;
 /// Version 2 (this release): the fields of [`PartialRun`] flattened at the
 /// top level (`run_id`, `starting_agent`, `input`, `history`, `new_items`,
 /// `last_agent`, `handoff_path`, `usage`, `usage_by_agent` (optional),
-/// `raw_responses`, `turns`, ...), then `schema_version`, `pending_turn`,
+/// `raw_responses`, `turns`, `tool_executions` and `guardrail_results`
+/// (both optional)), then `schema_version`, `pending_turn`,
 /// `pending`, `rules`, `state_id`, `paused_at_ms`, `session_id`, `seal`
 /// (all sealed), and `decisions` and `always` (the answers, not sealed).
 /// Version 1 (no seal, no `rules`, `state_id`, `paused_at_ms`,
