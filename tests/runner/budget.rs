@@ -244,3 +244,36 @@ async fn nested_runs_count_toward_the_outer_runs_budget() {
     );
     assert_eq!(model.calls(), 3);
 }
+
+#[tokio::test]
+async fn a_resumed_run_goes_on_from_what_it_spent() {
+    // Three turns of greetings, stopped by max turns after two model calls;
+    // resumed under a budget of three model calls, it gets one more, not
+    // three.
+    let model = greeting_turns(3, Usage::new(100, 10));
+    let runner = Runner::new(model.clone());
+    let error = runner
+        .run(&agent("m"), (), "hi")
+        .max_turns(2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RunError::MaxTurnsExceeded { .. }),
+        "{error:?}"
+    );
+    let state = error.into_state();
+    let error = runner
+        .resume(&agent("m"), (), state)
+        .max_turns(10)
+        .budget(Budget::new().max_model_calls(3).max_input_tokens(1_000))
+        .await
+        .unwrap_err();
+    let (limit, partial) = exceeded(error);
+    assert_eq!(limit, BudgetLimit::ModelCalls { max: 3, reached: 4 });
+    assert_eq!(model.calls(), 3);
+    assert_eq!(
+        partial.tool_executions.len(),
+        3,
+        "the calls before the stop count too"
+    );
+}

@@ -81,6 +81,11 @@ impl PriceTable {
 /// otherwise (tokens, cost: they are known only from its usage). Exceeding
 /// one ends the run with
 /// `RunError::BudgetExceeded` (in `agents_core::run`).
+///
+/// A resumed run goes on from what it spent before it stopped: its model
+/// calls, tool calls and tokens count against the same budget; its cost
+/// does not (the state holds no prices), so a cost limit applies to the
+/// spending after the resume.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Budget {
@@ -265,6 +270,18 @@ impl Spent {
             cost: Mutex::new(Some(0.0)),
             ..Self::default()
         }
+    }
+
+    /// Starts from what a stopped run had spent before it was resumed:
+    /// its model calls, tool calls and tokens (its cost is not known
+    /// again: the prices of its models are not in the state).
+    pub(crate) fn resume_from(&self, model_calls: u32, tool_calls: u32, usage: &Usage) {
+        self.model_calls.store(model_calls, Ordering::SeqCst);
+        self.tool_calls.store(tool_calls, Ordering::SeqCst);
+        self.input_tokens
+            .store(usage.input_tokens, Ordering::SeqCst);
+        self.output_tokens
+            .store(usage.output_tokens, Ordering::SeqCst);
     }
 
     /// Counts a model call about to be made; the limit it would exceed.

@@ -131,6 +131,13 @@ where
                 });
             }
             let (live, pending_turn) = resume(starting, ctx, *state)?;
+            // The budget goes on from what the run spent before it stopped.
+            let model_calls = u32::try_from(live.raw_responses.len()).unwrap_or(u32::MAX);
+            let tool_calls = u32::try_from(live.tool_executions.len()).unwrap_or(u32::MAX);
+            nesting
+                .tree
+                .spent
+                .resume_from(model_calls, tool_calls, &live.ctx.usage);
             (live, pending_turn, true)
         }
     };
