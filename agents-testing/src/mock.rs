@@ -67,9 +67,15 @@ pub trait IntoScriptArgs<T> {
 impl<T: TypedTool> IntoScriptArgs<T> for serde_json::Value {
     #[track_caller]
     fn into_arguments(self) -> String {
-        // As a strict tool decodes them: unknown fields are errors too.
-        let decoded = agents_core::tool::parse_strict_arguments::<T::Args>(&self.to_string());
-        if let Err(error) = decoded {
+        // As a strict tool decodes them: unknown fields are errors too. The
+        // common case (the arguments fit) is checked without tracking
+        // paths; the exact error is worked out only when they do not.
+        let mut unknown = false;
+        let fits = serde_ignored::deserialize::<_, _, T::Args>(&self, |_| unknown = true).is_ok();
+        if fits && !unknown {
+            return self.to_string();
+        }
+        if let Err(error) = agents_core::tool::parse_strict_value::<T::Args>(self.clone()) {
             panic!(
                 "scripted call to `{}`: {self} does not match the tool's parameters: {error}",
                 T::NAME

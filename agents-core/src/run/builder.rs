@@ -99,7 +99,10 @@ impl<Ctx, Out> Run<Ctx, Out> {
     /// ([`RunError::InvalidConfig`]). The model must keep state
     /// (`OpenAiResponses`; the Chat Completions client refuses).
     pub fn previous_response_id(mut self, id: impl Into<String>) -> Self {
-        self.extras.server_conversation.previous_response_id = Some(id.into());
+        self.extras
+            .governance_mut()
+            .server_conversation
+            .previous_response_id = Some(id.into());
         self
     }
 
@@ -108,7 +111,10 @@ impl<Ctx, Out> Run<Ctx, Out> {
     /// previous turn's response. The OpenAI Agents SDK's
     /// `auto_previous_response_id`. Not with a session.
     pub fn auto_previous_response_id(mut self, auto: bool) -> Self {
-        self.extras.server_conversation.auto_previous = auto;
+        self.extras
+            .governance_mut()
+            .server_conversation
+            .auto_previous = auto;
         self
     }
 
@@ -116,7 +122,10 @@ impl<Ctx, Out> Run<Ctx, Out> {
     /// `conversation`): the server keeps every item; each request sends
     /// only the new ones. Not with a session.
     pub fn conversation_id(mut self, id: impl Into<String>) -> Self {
-        self.extras.server_conversation.conversation_id = Some(id.into());
+        self.extras
+            .governance_mut()
+            .server_conversation
+            .conversation_id = Some(id.into());
         self
     }
 
@@ -131,7 +140,7 @@ impl<Ctx, Out> Run<Ctx, Out> {
     /// Adds a policy on this run's tool calls and model calls (see
     /// [`crate::policy`]); asked last, after the runner's and the agent's.
     pub fn policy(mut self, policy: impl crate::policy::Policy<Ctx> + 'static) -> Self {
-        self.extras.policies.push(Arc::new(policy));
+        self.extras.governance_mut().policies.push(Arc::new(policy));
         self
     }
 
@@ -139,7 +148,10 @@ impl<Ctx, Out> Run<Ctx, Out> {
     /// [`OutputFilter`](crate::tool::OutputFilter)); after the agents' and
     /// the runner's filters.
     pub fn output_filter(mut self, filter: impl crate::tool::OutputFilter + 'static) -> Self {
-        self.extras.output_filters.push(Arc::new(filter));
+        self.extras
+            .governance_mut()
+            .output_filters
+            .push(Arc::new(filter));
         self
     }
 
@@ -324,8 +336,7 @@ impl<Ctx: Send + Sync + 'static, Out> Run<Ctx, Out> {
             config: runner.config().clone(),
             cancellation: None,
             extras: RunExtras {
-                output_filters: runner.output_filters().to_vec(),
-                runner_policies: runner.policies().to_vec(),
+                governance: runner.governance(),
                 ..RunExtras::default()
             },
             guard: Arc::clone(runner.guard()),

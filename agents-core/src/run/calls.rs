@@ -394,7 +394,7 @@ fn filtered<Ctx, Out>(
         .filter(|(only, _)| only.as_deref().is_none_or(|only| only == tool))
         .map(|(_, filter)| filter);
     for_agent
-        .chain(&env.extras.output_filters)
+        .chain(env.extras.output_filters())
         .fold(output, |output, filter| filter.filter(tool, output))
 }
 

@@ -392,7 +392,7 @@ impl DeltaSink<'_> {
         if self.raw {
             self.sender.send(RunEvent::RawModelEvent {
                 agent: Arc::clone(agent),
-                event: event.clone(),
+                event: Box::new(event.clone()),
             });
         }
         let run_event = match event {

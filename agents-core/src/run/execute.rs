@@ -100,7 +100,7 @@ where
     };
     let (mut live, pending_turn, resumed) = match start {
         Start::Input(input) => match &extras.session {
-            Some(_) if extras.server_conversation.is_on() => {
+            Some(_) if extras.server_conversation().is_on() => {
                 let live = LiveRun::start(ctx, starting, input);
                 return Err(RunError::InvalidConfig {
                     message: "a session and a server-managed conversation (previous_response_id, \

@@ -52,7 +52,7 @@ pub(super) async fn build_request<Ctx: Send + Sync, Out>(
         .output_filters
         .iter()
         .map(|(_, filter)| filter)
-        .chain(&env.extras.output_filters)
+        .chain(env.extras.output_filters())
         .filter_map(|filter| filter.instructions())
         .collect();
     if !notes.is_empty() {
@@ -71,7 +71,7 @@ pub(super) async fn build_request<Ctx: Send + Sync, Out>(
     }
     // A server-managed conversation: the server has every item up to the
     // last response; send the new ones, naming that response.
-    let server = &env.extras.server_conversation;
+    let server = env.extras.server_conversation();
     let (input, previous_response_id) = if server.is_on() {
         let previous = match live.raw_responses.last() {
             Some(last) if server.chains() => last.response_id.clone(),

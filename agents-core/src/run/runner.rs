@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::builder::Run;
 use super::input::RunInput;
 use super::seal::{StateGuard, StateKey};
+use super::setup::Governance;
 use super::setup::Start;
 use super::state::RunState;
 use super::stream::RunStream;
@@ -138,12 +139,17 @@ impl<Ctx: Send + Sync + 'static> Runner<Ctx> {
         self
     }
 
-    pub(super) fn policies(&self) -> &[SharedPolicy<Ctx>] {
-        &self.policies
-    }
-
-    pub(super) fn output_filters(&self) -> &[SharedOutputFilter] {
-        &self.output_filters
+    /// A run's governance as this runner starts it: its filters and
+    /// policies, nothing for a runner without any.
+    pub(super) fn governance(&self) -> Option<Box<Governance<Ctx>>> {
+        if self.output_filters.is_empty() && self.policies.is_empty() {
+            return None;
+        }
+        Some(Box::new(Governance {
+            output_filters: self.output_filters.clone(),
+            runner_policies: self.policies.clone(),
+            ..Governance::default()
+        }))
     }
 
     pub(super) fn guard(&self) -> &Arc<StateGuard> {

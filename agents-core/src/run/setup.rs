@@ -41,17 +41,42 @@ pub(crate) struct RunExtras<Ctx, Out> {
     /// A handle's interrupt: stops the model call or tools in flight and
     /// ends the run as interrupted.
     pub(crate) interrupt: Option<CancellationToken>,
-    /// Output filters of the runner, then of the run.
-    pub(crate) output_filters: Vec<SharedOutputFilter>,
-    /// A server-managed conversation, if the run uses one.
-    pub(crate) server_conversation: ServerConversation,
     /// Whether a streamed run also sends every model stream event as is.
     pub(crate) raw_model_events: bool,
+    /// Output filters, policies and a server-managed conversation; boxed,
+    /// and absent for the many runs without any, to keep a run small.
+    pub(crate) governance: Option<Box<Governance<Ctx>>>,
+}
+
+/// A run's output filters, policies and server-managed conversation.
+pub(crate) struct Governance<Ctx> {
+    /// Output filters of the runner, then of the run.
+    pub(crate) output_filters: Vec<SharedOutputFilter>,
     /// The runner's policies (asked first).
     pub(crate) runner_policies: Vec<SharedPolicy<Ctx>>,
     /// This run's policies (asked last, after the agent's).
     pub(crate) policies: Vec<SharedPolicy<Ctx>>,
+    /// A server-managed conversation, if the run uses one.
+    pub(crate) server_conversation: ServerConversation,
 }
+
+impl<Ctx> Default for Governance<Ctx> {
+    fn default() -> Self {
+        Governance {
+            output_filters: Vec::new(),
+            runner_policies: Vec::new(),
+            policies: Vec::new(),
+            server_conversation: ServerConversation::default(),
+        }
+    }
+}
+
+/// Nothing, for runs without governance.
+const NO_SERVER_CONVERSATION: &ServerConversation = &ServerConversation {
+    previous_response_id: None,
+    auto_previous: false,
+    conversation_id: None,
+};
 
 impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
     fn default() -> Self {
@@ -70,11 +95,8 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             effects: None,
             control: None,
             interrupt: None,
-            output_filters: Vec::new(),
             raw_model_events: false,
-            server_conversation: ServerConversation::default(),
-            runner_policies: Vec::new(),
-            policies: Vec::new(),
+            governance: None,
         }
     }
 }
@@ -86,15 +108,40 @@ impl<Ctx, Out> RunExtras<Ctx, Out> {
         &'a self,
         agent: &'a crate::agent::AgentCore<Ctx>,
     ) -> impl Iterator<Item = &'a SharedPolicy<Ctx>> + Clone {
-        self.runner_policies
-            .iter()
-            .chain(&agent.policies)
-            .chain(&self.policies)
+        let (runner, run): (&[SharedPolicy<Ctx>], &[SharedPolicy<Ctx>]) = match &self.governance {
+            Some(governance) => (&governance.runner_policies, &governance.policies),
+            None => (&[], &[]),
+        };
+        runner.iter().chain(&agent.policies).chain(run)
     }
 
     /// Whether any policy may be asked.
     pub(super) fn has_policies(&self, agent: &crate::agent::AgentCore<Ctx>) -> bool {
-        !(self.runner_policies.is_empty() && agent.policies.is_empty() && self.policies.is_empty())
+        let none_here = self.governance.as_ref().is_none_or(|governance| {
+            governance.runner_policies.is_empty() && governance.policies.is_empty()
+        });
+        !(none_here && agent.policies.is_empty())
+    }
+
+    /// The output filters of the runner, then of the run.
+    pub(super) fn output_filters(&self) -> &[SharedOutputFilter] {
+        self.governance
+            .as_ref()
+            .map_or(&[], |governance| &governance.output_filters)
+    }
+
+    /// The run's server-managed conversation (off for most runs).
+    pub(super) fn server_conversation(&self) -> &ServerConversation {
+        self.governance
+            .as_ref()
+            .map_or(NO_SERVER_CONVERSATION, |governance| {
+                &governance.server_conversation
+            })
+    }
+
+    /// The governance to add to, made on first use.
+    pub(super) fn governance_mut(&mut self) -> &mut Governance<Ctx> {
+        self.governance.get_or_insert_with(Box::default)
     }
 
     /// The settings this run gives `agent`, over `base`.

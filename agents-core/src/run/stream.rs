@@ -94,8 +94,8 @@ pub enum RunEvent {
     RawModelEvent {
         /// The agent whose model call it is.
         agent: Arc<str>,
-        /// The event.
-        event: ModelStreamEvent,
+        /// The event (boxed: it is larger than the other events).
+        event: Box<ModelStreamEvent>,
     },
     /// Token usage of a model call.
     Usage {

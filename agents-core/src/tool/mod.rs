@@ -329,8 +329,18 @@ pub fn parse_strict_arguments<T: DeserializeOwned>(arguments: &str) -> Result<T,
     } else {
         arguments
     };
-    let mut value: serde_json::Value = serde_json::from_str(arguments)
+    let value: serde_json::Value = serde_json::from_str(arguments)
         .map_err(|err| ToolError::InvalidArguments(format!("malformed JSON: {err}")))?;
+    parse_strict_value(value)
+}
+
+/// [`parse_strict_arguments`] for arguments already parsed as JSON.
+///
+/// # Errors
+/// As [`parse_strict_arguments`].
+pub fn parse_strict_value<T: DeserializeOwned>(
+    mut value: serde_json::Value,
+) -> Result<T, ToolError> {
     crate::schema::drop_null_properties(&mut value);
     let mut unknown = Vec::new();
     let decoded = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
