@@ -20,8 +20,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::deltas::DeltaSink;
 use super::error::ToolFailure;
-use super::events::DeltaSink;
 use super::tools::run_tool_call;
 use crate::agent::AgentCore;
 use crate::context::RunContext;

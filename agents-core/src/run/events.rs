@@ -18,13 +18,14 @@ use std::task::{Context, Poll, ready};
 use tracing::Span;
 use tracing::instrument::{Instrument, Instrumented};
 
+use super::deltas::DeltaSink;
 use super::stream::{EventSender, RunEvent};
 use super::trace::{self, Spans, TraceGroup};
 use crate::agent::AgentCore;
 use crate::context::RunContext;
 use crate::hooks::{DynRunHooks, ToolStartDecision};
 use crate::item::{Item, ToolCall, ToolOutput};
-use crate::model::{BoxFuture, ModelRequest, ModelResponse, ModelStreamEvent};
+use crate::model::{BoxFuture, ModelRequest, ModelResponse};
 use crate::usage::Usage;
 
 /// Something a run did, emitted once by the step that did it. The agent it
@@ -357,78 +358,6 @@ impl<Ctx> Observers<Ctx> {
         raw: bool,
     ) -> Option<DeltaSink<'a>> {
         let stream = self.stream.as_ref().filter(|s| s.is_listened());
-        stream.map(|sender| DeltaSink {
-            sender,
-            agent: &agent.name,
-            handoffs: agent.handoffs.iter().map(|h| &*h.tool_name).collect(),
-            raw,
-            call_ids: Vec::new(),
-        })
-    }
-}
-
-/// Turns a streamed model call's events into [`RunEvent`]s for the run's
-/// stream (deltas have no other observer). Part of a [`ModelCall`](super::ModelCall); an effect
-/// implementation that streams feeds it every event it receives.
-#[derive(Debug)]
-pub struct DeltaSink<'a> {
-    sender: &'a EventSender,
-    agent: &'a Arc<str>,
-    /// The agent's handoff tool names: a call of one is a handoff, not a
-    /// tool call, and is reported as an item once complete.
-    handoffs: Vec<&'a str>,
-    /// Whether every model event is also sent as is.
-    raw: bool,
-    /// Tool call ids by the index the stream gives them (`None`: a
-    /// handoff call, not reported).
-    call_ids: Vec<(usize, Option<String>)>,
-}
-
-impl DeltaSink<'_> {
-    /// Reports one model stream event (text and tool-call deltas are
-    /// forwarded; the others are the assembler's business).
-    pub fn push(&mut self, event: &ModelStreamEvent) {
-        let agent = self.agent;
-        if self.raw {
-            self.sender.send(RunEvent::RawModelEvent {
-                agent: Arc::clone(agent),
-                event: Box::new(event.clone()),
-            });
-        }
-        let run_event = match event {
-            ModelStreamEvent::TextDelta(delta) => Some(RunEvent::TextDelta {
-                agent: Arc::clone(agent),
-                delta: delta.clone(),
-            }),
-            ModelStreamEvent::ToolCallStarted {
-                index,
-                call_id,
-                name,
-            } => {
-                let handoff = self.handoffs.contains(&name.as_str());
-                self.call_ids
-                    .push((*index, (!handoff).then(|| call_id.clone())));
-                (!handoff).then(|| RunEvent::ToolCallStarted {
-                    agent: Arc::clone(agent),
-                    call_id: call_id.clone(),
-                    name: name.clone(),
-                })
-            }
-            ModelStreamEvent::ToolCallArgumentsDelta { index, delta } => self
-                .call_ids
-                .iter()
-                .rev()
-                .find(|(i, _)| i == index)
-                .and_then(|(_, call_id)| call_id.as_ref())
-                .map(|call_id| RunEvent::ToolCallArgumentsDelta {
-                    agent: Arc::clone(agent),
-                    call_id: call_id.clone(),
-                    delta: delta.clone(),
-                }),
-            _ => None,
-        };
-        if let Some(run_event) = run_event {
-            self.sender.send(run_event);
-        }
+        stream.map(|sender| DeltaSink::new(sender, agent, raw))
     }
 }

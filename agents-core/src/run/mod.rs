@@ -10,7 +10,9 @@
 //! their outputs in call order → decide the next step: the final output
 //! (when the model answered without tool calls), another turn, a handoff, a
 //! pause for approval, or a stop. Limits (turns, wall-clock, per model call,
-//! per tool) always apply.
+//! per tool) always apply. Policies decide each call first (`policing.rs`);
+//! one function tool call, from its approval to its output guardrails, is
+//! `tool_call.rs`.
 //!
 //! Each step is a function in a file of its own; the loop reads them top to
 //! bottom in one screen. How a run ends (a result, or an error carrying the
@@ -18,8 +20,9 @@
 //!
 //! Everything observable a step does is emitted once, as one internal event,
 //! to a fan-out that feeds the hooks, the `tracing` spans and the events of a
-//! streamed run (`events.rs`). Everything a step does to the world (model
-//! calls, tool calls, the wall-clock timer, run ids, session reads and
+//! streamed run (`events.rs`; a streamed model call's deltas, `deltas.rs`).
+//! Everything a step does to the world (model calls, tool calls, the
+//! wall-clock timer, run ids and state ids, the time, session reads and
 //! writes) goes through the [`Effects`] seam, so the loop is deterministic
 //! given the effects' results and can run as a durable workflow.
 
@@ -29,6 +32,7 @@ mod builder;
 mod calls;
 mod checkpoint;
 mod control;
+mod deltas;
 pub mod effects;
 mod ending;
 mod error;
@@ -50,6 +54,7 @@ mod setup;
 mod start;
 mod state;
 mod stream;
+mod tool_call;
 mod tools;
 mod trace;
 mod turn_loop;
@@ -59,10 +64,10 @@ mod turn_loop;
 pub use crate::context::{Metadata, RunConfig, RunContext, ToolErrorPolicy};
 pub use builder::Run;
 pub use control::RunStatus;
+pub use deltas::DeltaSink;
 pub use effects::{Effects, InProcess, ModelCall, SessionHistory, ToolInvocation};
 pub use ending::{FallbackOutput, MaxTurnsFallback};
 pub use error::{InvalidStateKind, RunError, ToolFailure};
-pub use events::DeltaSink;
 pub use handle::{ControlError, EVENT_BUFFER, RunHandle};
 pub use input::RunInput;
 pub use nested::{NestedResult, NestedRunError};

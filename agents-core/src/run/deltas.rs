@@ -1,0 +1,87 @@
+//! A streamed model call's events as the run's stream reports them: text
+//! and argument deltas (handoff calls are not tool calls), and the raw
+//! events for runs that ask for them.
+
+use std::sync::Arc;
+
+use super::stream::{EventSender, RunEvent};
+use crate::agent::AgentCore;
+use crate::model::ModelStreamEvent;
+
+/// Turns a streamed model call's events into [`RunEvent`]s for the run's
+/// stream (deltas have no other observer). Part of a [`ModelCall`](super::ModelCall); an effect
+/// implementation that streams feeds it every event it receives.
+#[derive(Debug)]
+pub struct DeltaSink<'a> {
+    sender: &'a EventSender,
+    agent: &'a Arc<str>,
+    /// The agent's handoff tool names: a call of one is a handoff, not a
+    /// tool call, and is reported as an item once complete.
+    handoffs: Vec<&'a str>,
+    /// Whether every model event is also sent as is.
+    raw: bool,
+    /// Tool call ids by the index the stream gives them (`None`: a
+    /// handoff call, not reported).
+    call_ids: Vec<(usize, Option<String>)>,
+}
+
+impl<'a> DeltaSink<'a> {
+    /// The sink of a streamed model call of `agent`, sending to `sender`;
+    /// `raw`: also every model event as is.
+    pub(super) fn new<Ctx>(sender: &'a EventSender, agent: &'a AgentCore<Ctx>, raw: bool) -> Self {
+        DeltaSink {
+            sender,
+            agent: &agent.name,
+            handoffs: agent.handoffs.iter().map(|h| &*h.tool_name).collect(),
+            raw,
+            call_ids: Vec::new(),
+        }
+    }
+
+    /// Reports one model stream event (text and tool-call deltas are
+    /// forwarded; the others are the assembler's business).
+    pub fn push(&mut self, event: &ModelStreamEvent) {
+        let agent = self.agent;
+        if self.raw {
+            self.sender.send(RunEvent::RawModelEvent {
+                agent: Arc::clone(agent),
+                event: Box::new(event.clone()),
+            });
+        }
+        let run_event = match event {
+            ModelStreamEvent::TextDelta(delta) => Some(RunEvent::TextDelta {
+                agent: Arc::clone(agent),
+                delta: delta.clone(),
+            }),
+            ModelStreamEvent::ToolCallStarted {
+                index,
+                call_id,
+                name,
+            } => {
+                let handoff = self.handoffs.contains(&name.as_str());
+                self.call_ids
+                    .push((*index, (!handoff).then(|| call_id.clone())));
+                (!handoff).then(|| RunEvent::ToolCallStarted {
+                    agent: Arc::clone(agent),
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                })
+            }
+            ModelStreamEvent::ToolCallArgumentsDelta { index, delta } => self
+                .call_ids
+                .iter()
+                .rev()
+                .find(|(i, _)| i == index)
+                .and_then(|(_, call_id)| call_id.as_ref())
+                .map(|call_id| RunEvent::ToolCallArgumentsDelta {
+                    agent: Arc::clone(agent),
+                    call_id: call_id.clone(),
+                    delta: delta.clone(),
+                }),
+            _ => None,
+        };
+        if let Some(run_event) = run_event {
+            self.sender.send(run_event);
+        }
+    }
+}
