@@ -53,12 +53,20 @@ enum Phase {
     },
 }
 
+/// What a breaker counts, besides its phase.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    consecutive_failures: u32,
+    opened: u64,
+    rejected: u64,
+}
+
 #[derive(Debug)]
 struct Breaker {
     threshold: u32,
     cool_down: Duration,
     counts: Vec<ModelErrorKind>,
-    state: Mutex<(Phase, CircuitStats)>,
+    state: Mutex<(Phase, Counters)>,
 }
 
 /// Opens after `threshold` consecutive failures of the counted kinds
@@ -109,40 +117,41 @@ impl CircuitBreakerLayer {
 
 impl Breaker {
     fn new(threshold: u32, cool_down: Duration, counts: Vec<ModelErrorKind>) -> Self {
-        let stats = CircuitStats {
-            state: CircuitState::Closed,
-            consecutive_failures: 0,
-            opened: 0,
-            rejected: 0,
-        };
         Breaker {
             threshold,
             cool_down,
             counts,
-            state: Mutex::new((Phase::Closed, stats)),
+            state: Mutex::new((Phase::Closed, Counters::default())),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Phase, CircuitStats)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Phase, Counters)> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn stats(&self) -> CircuitStats {
-        let mut state = self.lock();
-        // An open circuit past its cool-down is half open to the next call.
-        if let Phase::Open { until } = state.0 {
-            if Instant::now() >= until {
-                state.1.state = CircuitState::HalfOpen;
-            }
+        let (phase, counters) = &*self.lock();
+        let state = match phase {
+            Phase::Closed => CircuitState::Closed,
+            // Past its cool-down, an open circuit is half open to the next
+            // call.
+            Phase::Open { until } if Instant::now() >= *until => CircuitState::HalfOpen,
+            Phase::Open { .. } => CircuitState::Open,
+            Phase::HalfOpen { .. } => CircuitState::HalfOpen,
+        };
+        CircuitStats {
+            state,
+            consecutive_failures: counters.consecutive_failures,
+            opened: counters.opened,
+            rejected: counters.rejected,
         }
-        state.1
     }
 
     /// Whether a call may go; the error to fail it with otherwise.
     fn admit(&self) -> Result<(), ModelError> {
         let now = Instant::now();
         let mut state = self.lock();
-        let (phase, stats) = &mut *state;
+        let (phase, counters) = &mut *state;
         let wait = match *phase {
             Phase::Closed => return Ok(()),
             Phase::Open { until } if now >= until => None,
@@ -153,11 +162,10 @@ impl Breaker {
         match wait {
             None => {
                 *phase = Phase::HalfOpen { since: now };
-                stats.state = CircuitState::HalfOpen;
                 Ok(())
             }
             Some(retry_in) => {
-                stats.rejected += 1;
+                counters.rejected += 1;
                 Err(ModelError::CircuitOpen { retry_in })
             }
         }
@@ -167,16 +175,15 @@ impl Breaker {
     fn record(&self, failure: Option<ModelErrorKind>) {
         let failed = failure.is_some_and(|kind| self.counts.contains(&kind));
         let mut state = self.lock();
-        let (phase, stats) = &mut *state;
+        let (phase, counters) = &mut *state;
         if !failed {
             *phase = Phase::Closed;
-            stats.state = CircuitState::Closed;
-            stats.consecutive_failures = 0;
+            counters.consecutive_failures = 0;
             return;
         }
-        stats.consecutive_failures = stats.consecutive_failures.saturating_add(1);
+        counters.consecutive_failures = counters.consecutive_failures.saturating_add(1);
         let open = match phase {
-            Phase::Closed => stats.consecutive_failures >= self.threshold,
+            Phase::Closed => counters.consecutive_failures >= self.threshold,
             Phase::HalfOpen { .. } => true,
             // A call admitted before the circuit opened.
             Phase::Open { .. } => false,
@@ -185,8 +192,7 @@ impl Breaker {
             *phase = Phase::Open {
                 until: Instant::now() + self.cool_down,
             };
-            stats.state = CircuitState::Open;
-            stats.opened += 1;
+            counters.opened += 1;
         }
     }
 }

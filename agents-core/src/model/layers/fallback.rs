@@ -88,6 +88,11 @@ impl Fallback {
     }
 }
 
+/// What a chain without a model would answer (`new` makes that impossible).
+fn empty_chain() -> ModelError {
+    ModelError::other("the fallback chain has no model")
+}
+
 /// The request for the chain's model `index`.
 fn request_for(request: &ModelRequest, index: usize) -> ModelRequest {
     let mut request = request.clone();
@@ -115,7 +120,8 @@ impl Model for Fallback {
                     Err(error) => return Err(error),
                 }
             }
-            unreachable!("the chain has at least one model, and the last one returns")
+            // `new` gives the chain a model, and the last one's answer returns.
+            Err(empty_chain())
         })
     }
 
@@ -140,7 +146,7 @@ impl Model for Fallback {
                     }
                 }
             }
-            unreachable!("the chain has at least one model, and the last one returns")
+            prepend(vec![Err(empty_chain())], Box::pin(futures::stream::empty()))
         })
     }
 }
