@@ -259,8 +259,15 @@ async fn history(length: usize, runs: u64, batches: usize) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
     let scale = if quick { 10 } else { 1 };
+    // `--only CONFIG`: that configuration alone (for profiling one).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let wanted = |config: &str| only.as_deref().is_none_or(|only| only == config);
     // On a worker, as a server's request handler would be: a handle's task
     // then starts on the same worker.
     for (config, mode) in [
@@ -268,13 +275,19 @@ async fn main() {
         ("sequential_handle", Mode::Handle),
         ("sequential_subscribed", Mode::Subscribed),
     ] {
-        tokio::spawn(sequential(config, mode, 20_000 / scale, 7))
-            .await
-            .unwrap();
+        if wanted(config) {
+            tokio::spawn(sequential(config, mode, 20_000 / scale, 7))
+                .await
+                .unwrap();
+        }
     }
     for length in [10, 100, 1000] {
-        history(length, 20_000 / scale / (1 + length as u64 / 100), 5).await;
+        if wanted(&format!("history_{length}")) {
+            history(length, 20_000 / scale / (1 + length as u64 / 100), 5).await;
+        }
     }
     // Last: its peak RSS is the process's peak.
-    concurrent(10_000).await;
+    if wanted("concurrent") {
+        concurrent(10_000).await;
+    }
 }

@@ -46,7 +46,7 @@ pub struct RunContext<Ctx> {
 #[derive(Clone)]
 pub(crate) struct Runtime {
     pub(crate) model: Arc<dyn Model>,
-    pub(crate) config: RunConfig,
+    pub(crate) config: Arc<RunConfig>,
     /// 0 for a top-level run, 1 for an agent run as a tool, ...
     pub(crate) depth: u32,
     /// The agents enclosing this run, outermost first (empty at the top).

@@ -125,8 +125,10 @@ impl RunControl {
     /// The turn boundary: waits while paused (status `Paused`), then says
     /// whether the run must stop here.
     pub(crate) async fn boundary(&self) -> bool {
-        let mut paused = self.paused.subscribe();
-        if *paused.borrow_and_update() && !self.stopping() {
+        // Subscribed only when paused: a boundary that does not wait costs
+        // one read.
+        if *self.paused.borrow() && !self.stopping() {
+            let mut paused = self.paused.subscribe();
             self.set_status(RunStatus::Paused);
             // The sender lives in `self`, so `changed` fails only when the
             // control is gone, which ends the wait too.

@@ -184,7 +184,7 @@ pub(super) fn conclude<Ctx, Out>(
             new_items: live.new_items,
             last_agent: Arc::clone(&live.agent.name),
             usage: live.ctx.usage,
-            usage_by_agent: live.usage_by_agent,
+            usage_by_agent: live.usage_by_agent.into_map(),
             raw_responses: live.raw_responses,
             turns: live.ctx.turn,
             tool_executions: live.tool_executions,

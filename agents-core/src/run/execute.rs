@@ -40,10 +40,14 @@ impl Nesting {
 }
 
 /// Executes `run` where `nesting` says.
-pub(super) async fn execute<Ctx, Out>(
+///
+/// Not an `async fn`: the run is taken apart before the future is made, so
+/// the future (which a parked run keeps alive) holds its parts, not a
+/// second copy of the whole `Run`.
+pub(super) fn execute<Ctx, Out>(
     run: Run<Ctx, Out>,
     nesting: Nesting,
-) -> Result<RunResult<Out>, RunError>
+) -> impl Future<Output = Result<RunResult<Out>, RunError>> + Send
 where
     Ctx: Send + Sync + 'static,
     Out: Send + 'static,
@@ -58,124 +62,130 @@ where
         mut extras,
         guard,
     } = run;
-    let custom = extras.effects.take();
-    let effects: &dyn Effects<Ctx> = match &custom {
-        Some(effects) => &**effects,
-        None => &InProcess,
-    };
-    let deadline = effects.sleep(config.timeout);
-    let events = Observers::new(
-        std::mem::take(&mut extras.hooks),
-        extras.events.take(),
-        config.trace_sensitive_data,
-    );
-    let handlers = Handlers {
-        max_turns: extras.max_turns_handler.take(),
-        output_parse: extras.output_parse_handler.take(),
-        refusal: extras.refusal_handler.take(),
-    };
-    let interrupt = extras.interrupt.take();
     let starting = agent.core;
-    let ctx = RunContext {
-        context,
-        run_id: config.run_id.clone().unwrap_or_else(|| effects.run_id()),
-        metadata: Arc::clone(&config.metadata),
-        usage: Default::default(),
-        agent: Arc::clone(&starting.name),
-        turn: 0,
-        runtime: Some(Runtime {
-            model: Arc::clone(&model),
-            config: config.clone(),
-            depth: nesting.depth,
-            path: nesting.path,
-            tree: Arc::clone(&nesting.tree),
-        }),
-    };
-    let env = Env {
-        model: &*model,
-        config: &config,
-        extras: &extras,
-        events: &events,
-        effects,
-    };
-    let (mut live, pending_turn, resumed) = match start {
-        Start::Input(input) => match &extras.session {
-            Some(_) if extras.server_conversation().is_on() => {
-                let live = LiveRun::start(ctx, starting, input);
-                return Err(RunError::InvalidConfig {
-                    message: "a session and a server-managed conversation (previous_response_id, \
+    let config = Arc::new(config);
+    // An async block, not an async fn: its captures are not copied into
+    // locals a second time.
+    async move {
+        let custom = extras.effects.take();
+        let effects: &dyn Effects<Ctx> = match &custom {
+            Some(effects) => &**effects,
+            None => &InProcess,
+        };
+        let deadline = effects.sleep(config.timeout);
+        let events = Observers::new(
+            std::mem::take(&mut extras.hooks),
+            extras.events.take(),
+            config.trace_sensitive_data,
+        );
+        let handlers = Handlers {
+            max_turns: extras.max_turns_handler.take(),
+            output_parse: extras.output_parse_handler.take(),
+            refusal: extras.refusal_handler.take(),
+        };
+        let interrupt = extras.interrupt.take();
+        let ctx = RunContext {
+            context,
+            run_id: config.run_id.clone().unwrap_or_else(|| effects.run_id()),
+            metadata: Arc::clone(&config.metadata),
+            usage: Default::default(),
+            agent: Arc::clone(&starting.name),
+            turn: 0,
+            runtime: Some(Runtime {
+                model: Arc::clone(&model),
+                config: Arc::clone(&config),
+                depth: nesting.depth,
+                path: nesting.path,
+                tree: Arc::clone(&nesting.tree),
+            }),
+        };
+        let env = Env {
+            model: &*model,
+            config: &config,
+            extras: &extras,
+            events: &events,
+            effects,
+        };
+        let (mut live, pending_turn, resumed) = match start {
+            Start::Input(input) => match &extras.session {
+                Some(_) if extras.server_conversation().is_on() => {
+                    let live = LiveRun::start(ctx, starting, input);
+                    return Err(RunError::InvalidConfig {
+                        message:
+                            "a session and a server-managed conversation (previous_response_id, \
                               conversation_id) both keep the history: use one"
-                        .to_owned(),
-                    partial: live.partial(),
-                });
-            }
-            Some(session) => {
-                let mut live = LiveRun::start(ctx, starting, input.clone());
-                if let Err(source) = open_session(&mut live, &env, &**session, input).await {
-                    let partial = live.partial();
-                    return Err(RunError::Session { source, partial });
+                                .to_owned(),
+                        partial: live.partial(),
+                    });
                 }
-                (live, Vec::new(), false)
+                Some(session) => {
+                    let mut live = LiveRun::start(ctx, starting, input.clone());
+                    if let Err(source) = open_session(&mut live, &env, &**session, input).await {
+                        let partial = live.partial();
+                        return Err(RunError::Session { source, partial });
+                    }
+                    (live, Vec::new(), false)
+                }
+                None => (LiveRun::start(ctx, starting, input), Vec::new(), false),
+            },
+            Start::Resume(state) => {
+                if let Err((kind, message)) = guard
+                    .admit(&state, extras.session.as_deref(), effects)
+                    .await
+                {
+                    return Err(RunError::InvalidState {
+                        kind,
+                        message,
+                        partial: Box::new(state.run),
+                    });
+                }
+                let (live, pending_turn) = resume(starting, ctx, *state)?;
+                // The budget goes on from what the run spent before it stopped.
+                let model_calls = u32::try_from(live.raw_responses.len()).unwrap_or(u32::MAX);
+                let tool_calls = u32::try_from(live.tool_executions.len()).unwrap_or(u32::MAX);
+                nesting
+                    .tree
+                    .spent
+                    .resume_from(model_calls, tool_calls, &live.ctx.usage);
+                (live, pending_turn, true)
             }
-            None => (LiveRun::start(ctx, starting, input), Vec::new(), false),
-        },
-        Start::Resume(state) => {
-            if let Err((kind, message)) = guard
-                .admit(&state, extras.session.as_deref(), effects)
-                .await
-            {
-                return Err(RunError::InvalidState {
-                    kind,
-                    message,
-                    partial: Box::new(state.run),
-                });
-            }
-            let (live, pending_turn) = resume(starting, ctx, *state)?;
-            // The budget goes on from what the run spent before it stopped.
-            let model_calls = u32::try_from(live.raw_responses.len()).unwrap_or(u32::MAX);
-            let tool_calls = u32::try_from(live.tool_executions.len()).unwrap_or(u32::MAX);
-            nesting
-                .tree
-                .spent
-                .resume_from(model_calls, tool_calls, &live.ctx.usage);
-            (live, pending_turn, true)
-        }
-    };
+        };
 
-    let group = TraceGroup {
-        workflow: config.workflow_name.as_deref(),
-        group_id: config.group_id.as_deref(),
-        metadata: &config.trace_metadata,
-    };
-    let started = Event::RunStarted {
-        starting_agent: &live.starting_agent,
-        run_id: &live.ctx.run_id,
-        group: &group,
-    };
-    let run_scope = events.emit(&live.ctx, &live.agent, started).await;
-    let ending = {
-        let turns = run_scope.instrument(run_and_save(&mut live, &env, pending_turn, resumed));
-        tokio::select! {
-            biased;
-            () = signal(cancellation.as_ref()) => Ending::Cancelled,
-            () = signal(interrupt.as_ref()) => Ending::Interrupted,
-            stop = turns => Ending::Stopped(stop),
-            () = deadline => Ending::TimedOut,
-        }
-    };
-    let ended = Event::RunEnded {
-        turns: live.ctx.turn,
-        usage: live.ctx.usage,
-    };
-    events.emit(&live.ctx, &live.agent, ended).await;
-    collect_executions(&mut live, nesting.depth, &nesting.tree);
-    let session_id = extras.session.as_ref().map(|session| session.session_id());
-    let sealing = Sealing {
-        guard: &guard,
-        effects,
-        session_id,
-    };
-    conclude(live, ending, &config, handlers, sealing)
+        let group = TraceGroup {
+            workflow: config.workflow_name.as_deref(),
+            group_id: config.group_id.as_deref(),
+            metadata: &config.trace_metadata,
+        };
+        let started = Event::RunStarted {
+            starting_agent: &live.starting_agent,
+            run_id: &live.ctx.run_id,
+            group: &group,
+        };
+        let run_scope = events.emit(&live.ctx, &live.agent, started).await;
+        let ending = {
+            let turns = run_scope.instrument(run_and_save(&mut live, &env, pending_turn, resumed));
+            tokio::select! {
+                biased;
+                () = signal(cancellation.as_ref()) => Ending::Cancelled,
+                () = signal(interrupt.as_ref()) => Ending::Interrupted,
+                stop = turns => Ending::Stopped(stop),
+                () = deadline => Ending::TimedOut,
+            }
+        };
+        let ended = Event::RunEnded {
+            turns: live.ctx.turn,
+            usage: live.ctx.usage,
+        };
+        events.emit(&live.ctx, &live.agent, ended).await;
+        collect_executions(&mut live, nesting.depth, &nesting.tree);
+        let session_id = extras.session.as_ref().map(|session| session.session_id());
+        let sealing = Sealing {
+            guard: &guard,
+            effects,
+            session_id,
+        };
+        conclude(live, ending, &config, handlers, sealing)
+    }
 }
 
 /// Completes when `token` is cancelled; never without one.

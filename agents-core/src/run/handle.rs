@@ -121,9 +121,11 @@ where
                 .subscribe()
         });
         let run_control = Arc::clone(&control);
+        // Boxed: the task holds (and moves) a pointer, not the run's future.
+        let run = Box::pin(execute(self, Nesting::top()));
         let task = tokio::spawn(async move {
             run_control.set_status(RunStatus::Running);
-            let outcome = execute(self, Nesting::top()).await;
+            let outcome = run.await;
             run_control.set_status(match &outcome {
                 Ok(result) => result.status,
                 Err(error) => RunStatus::of_error(error),

@@ -35,7 +35,7 @@ pub(super) struct LiveRun<Ctx> {
     /// The agent whose start hooks ran last.
     pub(super) started: Option<Arc<str>>,
     /// Usage per agent name.
-    pub(super) usage_by_agent: BTreeMap<String, Usage>,
+    pub(super) usage_by_agent: UsageByAgent,
     /// How many of `new_items` the session has stored.
     pub(super) saved: usize,
     /// Every tool call this run executed, in call order per turn.
@@ -47,6 +47,45 @@ pub(super) struct LiveRun<Ctx> {
     /// Where the items the server has not seen begin in `history`, for a
     /// server-managed conversation: just after the last model response.
     pub(super) server_mark: usize,
+}
+
+/// Usage per agent name while a run executes: a run has few agents, so a
+/// list (no allocation until the first model call, one small one then)
+/// beats a map; results carry a `BTreeMap`.
+#[derive(Default)]
+pub(super) struct UsageByAgent(Vec<(Arc<str>, Usage)>);
+
+impl UsageByAgent {
+    /// Adds `usage` to `agent`'s total.
+    pub(super) fn add(&mut self, agent: &Arc<str>, usage: Usage) {
+        match self.0.iter_mut().find(|(name, _)| name == agent) {
+            Some((_, total)) => *total += usage,
+            None => {
+                // Most runs have one or two agents: no spare room for those.
+                if self.0.len() < 4 {
+                    self.0.reserve_exact(1);
+                }
+                self.0.push((Arc::clone(agent), usage));
+            }
+        }
+    }
+
+    /// The totals as the map results carry.
+    pub(super) fn into_map(self) -> BTreeMap<String, Usage> {
+        self.0
+            .into_iter()
+            .map(|(name, usage)| (name.to_string(), usage))
+            .collect()
+    }
+
+    /// The totals of a resumed run.
+    pub(super) fn from_map(map: BTreeMap<String, Usage>) -> Self {
+        UsageByAgent(
+            map.into_iter()
+                .map(|(name, usage)| (Arc::from(name), usage))
+                .collect(),
+        )
+    }
 }
 
 impl<Ctx> LiveRun<Ctx> {
@@ -69,7 +108,7 @@ impl<Ctx> LiveRun<Ctx> {
             decisions: BTreeMap::new(),
             always: BTreeMap::new(),
             started: None,
-            usage_by_agent: BTreeMap::new(),
+            usage_by_agent: UsageByAgent::default(),
             saved: 0,
             tool_executions: Vec::new(),
             used_tools: Vec::new(),
@@ -174,7 +213,7 @@ impl<Ctx> LiveRun<Ctx> {
             last_agent: Arc::clone(&self.agent.name),
             handoff_path: self.handoff_path,
             usage: self.ctx.usage,
-            usage_by_agent: self.usage_by_agent,
+            usage_by_agent: self.usage_by_agent.into_map(),
             raw_responses: self.raw_responses,
             turns: self.ctx.turn,
             tool_executions: self.tool_executions,

@@ -84,14 +84,7 @@ pub(super) async fn call_model<Ctx: Send + Sync, Out>(
     let mut usage = response.usage;
     usage.requests = usage.requests.max(1);
     live.ctx.usage += usage;
-    // Looked up by `&str` first: no allocation on the turns after an
-    // agent's first.
-    match live.usage_by_agent.get_mut(&*agent.name) {
-        Some(total) => *total += usage,
-        None => {
-            live.usage_by_agent.insert(agent.name.to_string(), usage);
-        }
-    }
+    live.usage_by_agent.add(&agent.name, usage);
     let ended = Event::ModelCallEnded {
         scope: &scope,
         response: &response,
@@ -121,6 +114,11 @@ pub(super) fn record_response<Ctx>(
             calls.push(Arc::clone(&item));
         }
         live.push(item);
+    }
+    // The first two without spare room: many runs end (or park in their
+    // tools) within two model calls.
+    if live.raw_responses.len() < 2 {
+        live.raw_responses.reserve_exact(1);
     }
     live.raw_responses.push(response);
     live.server_mark = live.history.len();

@@ -70,7 +70,7 @@ impl<Ctx: Send + Sync + 'static> RunContext<Ctx> {
                 max_depth: runtime.config.max_nesting_depth,
             });
         }
-        let mut config = runtime.config.clone();
+        let mut config = crate::context::RunConfig::clone(&runtime.config);
         config.run_id = None;
         if let Some(max_turns) = max_turns {
             config.max_turns = max_turns;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::error::{InvalidStateKind, RunError};
-use super::live::LiveRun;
+use super::live::{LiveRun, UsageByAgent};
 use super::result::PartialRun;
 use super::state::RunState;
 use crate::agent::AgentCore;
@@ -77,7 +77,7 @@ pub(super) fn resume<Ctx>(
                 always.extend(state.always);
                 always
             },
-            usage_by_agent: run.usage_by_agent,
+            usage_by_agent: UsageByAgent::from_map(run.usage_by_agent),
             saved,
             tool_executions: run.tool_executions,
             used_tools: Vec::new(),

@@ -64,7 +64,10 @@ pub(super) async fn execute_call<Ctx: Send + Sync, Out>(
     for guardrail in guardrails {
         if let ToolCheck::Input(check) = &guardrail.check {
             let decision = check(call.ctx, tool_call);
-            if let Some(outcome) = guarded(env, &call, guardrail, "tool_input", decision).await {
+            // Boxed here and below: a call waiting on its tool keeps this
+            // future, which would otherwise be as large as a guardrail's.
+            let guard = Box::pin(guarded(env, &call, guardrail, "tool_input", decision));
+            if let Some(outcome) = guard.await {
                 return outcome;
             }
         }
@@ -93,8 +96,8 @@ pub(super) async fn execute_call<Ctx: Send + Sync, Out>(
         for guardrail in guardrails {
             if let ToolCheck::Output(check) = &guardrail.check {
                 let decision = check(call.ctx, tool_call, output);
-                if let Some(outcome) = guarded(env, &call, guardrail, "tool_output", decision).await
-                {
+                let guard = Box::pin(guarded(env, &call, guardrail, "tool_output", decision));
+                if let Some(outcome) = guard.await {
                     return outcome;
                 }
             }

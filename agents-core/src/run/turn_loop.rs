@@ -104,7 +104,9 @@ pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
         }
         begin_turn(live, env).await;
         let request = build_request(live, env).await;
-        let response = match call_model(live, env, request, first_turn).await {
+        // Boxed: a run parked in its tools keeps the loop's future, which
+        // would otherwise be as large as a model call's.
+        let response = match Box::pin(call_model(live, env, request, first_turn)).await {
             Ok(response) => response,
             Err(stop) => return stop,
         };
