@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("openai", 2),
     ("context", 3),
     ("tool", 4),
+    ("mcp", 4),
     ("guardrail", 4),
     ("hooks", 4),
     ("policy", 4),

@@ -102,14 +102,17 @@
 //! or replay them (a test); [`run::InProcess`] is the default.
 //!
 //! Features: `macros` (on by default: re-exports the macros), `openai`
-//! (OpenAI and OpenAI-compatible models over HTTPS) and `sqlite` (the
-//! embedded session store). The default build pulls neither TLS nor SQLite.
+//! (OpenAI and OpenAI-compatible models over HTTPS), `mcp` (tools from
+//! Model Context Protocol servers) and `sqlite` (the embedded session
+//! store). The default build pulls neither TLS, MCP nor SQLite.
 
 pub mod agent;
 pub mod context;
 pub mod guardrail;
 pub mod hooks;
 pub mod item;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod model;
 #[cfg(feature = "openai")]
 pub mod openai;
@@ -204,7 +207,8 @@ mod layers_test;
     doctest,
     feature = "macros",
     feature = "openai",
-    feature = "rate-limit"
+    feature = "rate-limit",
+    feature = "mcp"
 ))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

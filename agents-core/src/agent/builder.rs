@@ -138,6 +138,15 @@ impl<Ctx: Send + Sync + 'static, Out: Send + 'static> AgentBuilder<Ctx, Out> {
         self
     }
 
+    /// Adds every tool of `tools` (e.g. an MCP server's,
+    /// `server.tools().await?`).
+    pub fn tools<T: Tool<Ctx>>(mut self, tools: impl IntoIterator<Item = T>) -> Self {
+        for tool in tools {
+            self.tools.push(Arc::new(tool));
+        }
+        self
+    }
+
     /// Adds an already shared tool.
     pub fn tool_arc(mut self, tool: Arc<dyn DynTool<Ctx>>) -> Self {
         self.tools.push(tool);
