@@ -280,3 +280,37 @@ async fn structured_output_in_llama_cpps_json_object_format() {
     let _: bool = result.final_output.refund;
     assert_eq!(result.turns, 1);
 }
+
+#[tokio::test]
+#[ignore = "needs a model server (AGENTS_LIVE_BASE_URL); run with --ignored"]
+async fn the_model_calls_a_tool_of_an_mcp_server() {
+    use agents_core::mcp::McpServer;
+
+    let model = model();
+    // The tests' MCP server over stdio, its `add` tool only.
+    let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-test-server"));
+    let server = McpServer::stdio("calc", command).allow(["add"]);
+    let forced = Agent::<Arc<Shop>>::builder("Calculator")
+        .instructions("Add the numbers with the add tool.")
+        .tools(server.tools().await.expect("the server lists its tools"))
+        .model_settings(settings(ToolChoice::Tool("add".into())))
+        .tool_use_behavior(ToolUseBehavior::StopOnFirstTool)
+        .build()
+        .unwrap();
+    let result = Runner::new(model)
+        .run(
+            &forced,
+            Arc::default(),
+            "What is 2 plus 3? Use a=2 and b=3.",
+        )
+        .await
+        .unwrap();
+    // Whatever integers the small model chose, the call decoded, went to
+    // the server and its structured result came back as the output.
+    let record = &result.tool_executions[0];
+    assert!(record.succeeded(), "{}", record.output().output);
+    let call: serde_json::Value = serde_json::from_str(&record.call().arguments).unwrap();
+    let sum = call["a"].as_i64().unwrap() + call["b"].as_i64().unwrap();
+    assert_eq!(result.final_output, format!(r#"{{"sum":{sum}}}"#));
+    server.close().await;
+}

@@ -415,3 +415,37 @@ async fn a_server_that_cannot_start_is_a_typed_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn an_mcp_tool_behind_approval_pauses_and_runs_once_approved() {
+    let server = in_process().await;
+    let tools = server.tools().await.unwrap();
+    let echo = tools
+        .into_iter()
+        .find(|tool| tool.remote_name() == "echo")
+        .unwrap();
+    let agent: Agent<()> = Agent::builder("Assistant")
+        .tool(agents_core::tool::with_approval(echo, |_, _| true))
+        .build()
+        .unwrap();
+    let model = MockModel::script([
+        Step::tool_call("echo", json!({"text": "approved words"})),
+        Step::text("done"),
+    ]);
+    let runner = Runner::new(model);
+    let mut state = match runner.run(&agent, (), "go").await.unwrap_err() {
+        agents_core::RunError::ApprovalRequired { state } => *state,
+        other => panic!("expected a pause for approval, got {other:?}"),
+    };
+    // Nothing reached the server before the decision.
+    assert!(state.run.tool_executions.is_empty());
+    let call_id = state.pending()[0].call_id.clone();
+    state.approve(&call_id).unwrap();
+    let result = runner.resume(&agent, (), state).await.unwrap();
+    let outputs: Vec<&str> = result
+        .tool_executions
+        .iter()
+        .map(|record| record.output().output.as_str())
+        .collect();
+    assert_eq!(outputs, ["approved words"]);
+}

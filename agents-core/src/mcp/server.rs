@@ -73,11 +73,15 @@ struct Inner {
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
     /// Set when the server said its tool list changed.
     stale: Arc<AtomicBool>,
-    /// The last tool list fetched.
-    listed: Mutex<Option<Arc<[RemoteTool]>>>,
+    /// The last tool list fetched, and its names (asked once per tool and
+    /// turn).
+    listed: Mutex<Option<Listed>>,
 }
 
 type Connection = RunningService<RoleClient, Listener>;
+
+/// A tool list and its names.
+type Listed = (Arc<[RemoteTool]>, HashSet<String>);
 
 /// How to (re)connect.
 enum Connector {
@@ -268,7 +272,8 @@ impl McpServer {
             .await
             .map_err(|error| self.request_error(&connection, error))?
             .into();
-        *self.listed() = Some(Arc::clone(&listed));
+        let names = listed.iter().map(|tool| tool.name.to_string()).collect();
+        *self.listed() = Some((Arc::clone(&listed), names));
         Ok(listed)
     }
 
@@ -300,7 +305,7 @@ impl McpServer {
     /// Whether the last list fetched has `name` (true before any list).
     pub(super) fn still_listed(&self, name: &str) -> bool {
         match &*self.listed() {
-            Some(listed) => listed.iter().any(|tool| tool.name == name),
+            Some((_, names)) => names.contains(name),
             None => true,
         }
     }
@@ -318,10 +323,10 @@ impl McpServer {
         if self.inner.stale.load(Ordering::SeqCst) {
             return None;
         }
-        self.listed().clone()
+        self.listed().as_ref().map(|(listed, _)| Arc::clone(listed))
     }
 
-    fn listed(&self) -> std::sync::MutexGuard<'_, Option<Arc<[RemoteTool]>>> {
+    fn listed(&self) -> std::sync::MutexGuard<'_, Option<Listed>> {
         self.inner
             .listed
             .lock()
