@@ -449,3 +449,72 @@ async fn an_mcp_tool_behind_approval_pauses_and_runs_once_approved() {
         .collect();
     assert_eq!(outputs, ["approved words"]);
 }
+
+/// The tests' server over streamable HTTP on a loopback port (rmcp's
+/// server-side service on hyper); its URL.
+async fn http_server() -> String {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService,
+    };
+
+    let service: StreamableHttpService<server::TestServer, LocalSessionManager> =
+        StreamableHttpService::new(
+            || Ok(server::TestServer::default()),
+            Default::default(),
+            StreamableHttpServerConfig::default().with_sse_keep_alive(None),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(service.clone());
+            tokio::spawn(async move {
+                let _ = Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    format!("http://{address}/mcp")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_over_streamable_http_serves_a_run() {
+    let url = http_server().await;
+    let server = McpServer::http("remote", url).allow(["add", "echo"]);
+    let agent = agent_with(&server).await;
+    let model = MockModel::script([
+        Step::tool_calls([
+            call_named("add", json!({"a": 20, "b": 22})),
+            call_named("echo", json!({"text": "over HTTP"})),
+        ]),
+        Step::text("ok"),
+    ]);
+    let result = Runner::new(model).run(&agent, (), "go").await.unwrap();
+    let outputs: Vec<&str> = result
+        .tool_executions
+        .iter()
+        .map(|record| record.output().output.as_str())
+        .collect();
+    assert_eq!(outputs, [r#"{"sum":42}"#, "over HTTP"]);
+    assert!(!format!("{server:?}").contains("127.0.0.1"));
+    server.close().await;
+}
+
+#[tokio::test]
+async fn an_http_server_that_is_not_there_is_an_error_output() {
+    // A port nothing listens on: bound, then closed.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    drop(listener);
+    let server = McpServer::http("nowhere", url);
+    let error = server.tools().await.unwrap_err();
+    assert!(
+        matches!(&error, agents_core::mcp::McpError::Connect { server, .. } if server == "nowhere"),
+        "{error}"
+    );
+}
