@@ -166,3 +166,52 @@ async fn the_model_call_span_names_the_model_that_answered_and_those_that_failed
         Some("primary (connection)")
     );
 }
+
+#[path = "../mcp/server.rs"]
+mod mcp_server;
+
+#[tokio::test]
+async fn an_mcp_tool_call_has_a_span_naming_the_server_under_execute_tool() {
+    use agents_core::mcp::McpServer;
+    use rmcp::ServiceExt;
+
+    let _serial = SERIAL.lock().await;
+    let (client, server_end) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        if let Ok(running) = mcp_server::TestServer::default().serve(server_end).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let server = McpServer::serve("calc", client)
+        .await
+        .unwrap()
+        .allow(["add"]);
+    let agent = Agent::<()>::builder("Calculator")
+        .tools(server.tools().await.unwrap())
+        .build()
+        .unwrap();
+    let (capture, _guard) = SpanCapture::install();
+    let model = MockModel::script([
+        Step::tool_call("add", json!({"a": 1, "b": 2})),
+        Step::text("3"),
+    ]);
+    Runner::new(model).run(&agent, (), "1+2").await.unwrap();
+    let call = capture.find("mcp_call").expect("an mcp_call span");
+    assert_eq!(call.fields["mcp.server"], "calc");
+    assert_eq!(call.fields["mcp.tool"], "add");
+    // Nested in the runner's span of the tool call.
+    let tree = capture.tree();
+    let execute = tree
+        .lines()
+        .position(|l| l.trim_start().starts_with("execute_tool"));
+    let mcp = tree
+        .lines()
+        .position(|l| l.trim_start().starts_with("mcp_call"));
+    let indent = |i: usize| {
+        tree.lines().nth(i).unwrap().len() - tree.lines().nth(i).unwrap().trim_start().len()
+    };
+    match (execute, mcp) {
+        (Some(e), Some(m)) => assert!(m == e + 1 && indent(m) > indent(e), "{tree}"),
+        _ => panic!("{tree}"),
+    }
+}
