@@ -102,9 +102,10 @@
 //! or replay them (a test); [`run::InProcess`] is the default.
 //!
 //! Features: `macros` (on by default: re-exports the macros), `openai`
-//! (OpenAI and OpenAI-compatible models over HTTPS), `mcp` (tools from
-//! Model Context Protocol servers) and `sqlite` (the embedded session
-//! store). The default build pulls neither TLS, MCP nor SQLite.
+//! (OpenAI and OpenAI-compatible models over HTTPS), `rate-limit`, `mcp`
+//! (tools from Model Context Protocol servers), `sqlite` (the embedded
+//! session store) and `postgres` (the PostgreSQL session store). The
+//! default build pulls none of TLS, MCP, SQLite or PostgreSQL.
 
 pub mod agent;
 pub mod context;

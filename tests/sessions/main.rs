@@ -1,6 +1,7 @@
-//! Sessions, in memory and SQLite.
+//! Sessions: the contract on every store (memory, SQLite, PostgreSQL), and
+//! session behaviour through the runner.
 
 mod compaction;
-mod concurrency;
+mod contract;
 mod durability;
 mod memory;

@@ -6,9 +6,11 @@
 //! in flight), and remembers which agent answered last so the next run on
 //! the session continues with that agent.
 //!
-//! Stores: [`MemorySession`] (tests, single process) and
+//! Stores: [`MemorySession`] (tests, single process),
 //! `SqliteSession` (feature `sqlite`: embedded, durable,
-//! safe across runs and processes sharing one database file).
+//! safe across runs and processes sharing one database file) and
+//! `PostgresSession` (feature `postgres`: shared by every worker that
+//! reaches the database).
 //!
 //! # The contract a store keeps
 //!
@@ -31,6 +33,8 @@
 mod compaction;
 mod ledger;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -39,6 +43,8 @@ use std::sync::Arc;
 pub use compaction::{CompactionReport, compact};
 pub use ledger::{InMemoryLedger, ResumeLedger};
 pub use memory::MemorySession;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresSession;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteSession;
 
