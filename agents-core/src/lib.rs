@@ -194,6 +194,11 @@ pub mod __private {
         }
     }
 
+    pub use crate::agent::names::{
+        HandoffName, HandoffNames, agent_name, handoff_name_is, handoff_names_equal, names_equal,
+        tool_name,
+    };
+
     /// Identity that checks [`SendToolFuture`].
     pub fn send_tool_future<F: SendToolFuture>(future: F) -> F {
         future

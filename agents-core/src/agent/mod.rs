@@ -9,6 +9,8 @@ mod def;
 mod graph;
 pub(crate) mod handoff;
 mod instructions;
+#[doc(hidden)]
+pub(crate) mod names;
 pub(crate) mod output;
 mod tool;
 

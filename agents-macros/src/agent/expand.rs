@@ -114,8 +114,12 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
             })
     };
 
+    let name_checks = name_checks(attr, &krate, &name);
+
     quote! {
         #item
+
+        #name_checks
 
         const _: () = {
             impl #krate::AgentDef for #ident {
@@ -159,6 +163,67 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
                     <Self as #krate::AgentDef>::agent()
                 }
             }
+        };
+    }
+}
+
+/// Compile-time checks that no two tools of the agent, and no tool and
+/// handoff of it, share a name (`#[tool(name = ...)]`, the same function
+/// name in two modules, a tool named like a handoff tool). The error is a
+/// failed constant, on the later tool, naming both and the fix.
+fn name_checks(attr: &AgentAttr, krate: &TokenStream, agent: &str) -> TokenStream {
+    let tool_name = |path: &syn::Path| {
+        // A value of the tool's type, as `.tool(path {})` builds it: a
+        // misspelled path is then one error, not two.
+        quote_spanned! {path.span()=> #krate::__private::tool_name(&#path {}) }
+    };
+    let text = |path: &syn::Path| {
+        path.segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect::<Vec<_>>()
+            .join("::")
+    };
+    let mut checks = Vec::new();
+    for (j, later) in attr.tools.iter().enumerate() {
+        for earlier in &attr.tools[..j] {
+            if text(earlier) == text(later) {
+                continue; // reported by the attribute check
+            }
+            let (a, b) = (tool_name(earlier), tool_name(later));
+            let message = format!(
+                "the tools `{}` and `{}` of agent `{agent}` have the same name: rename one with `#[tool(name = \"...\")]`",
+                text(earlier),
+                text(later)
+            );
+            checks.push(quote_spanned! {later.span()=>
+                ::core::assert!(!#krate::__private::names_equal(#a, #b), #message);
+            });
+        }
+        if let Some(handoffs) = &attr.handoffs {
+            let name = tool_name(later);
+            let message = format!(
+                "the tool `{}` of agent `{agent}` is named like one of its handoffs' tools: rename the tool (`#[tool(name = \"...\")]`) or the handoff (`#[handoff(tool_name = \"...\")]`)",
+                text(later)
+            );
+            checks.push(quote_spanned! {later.span()=>
+                {
+                    let names = <#handoffs as #krate::__private::HandoffNames>::NAMES;
+                    let mut i = 0;
+                    while i < names.len() {
+                        ::core::assert!(!#krate::__private::handoff_name_is(names[i], #name), #message);
+                        i += 1;
+                    }
+                }
+            });
+        }
+    }
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        const _: () = {
+            #(#checks)*
         };
     }
 }

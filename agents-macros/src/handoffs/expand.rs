@@ -72,19 +72,54 @@ pub(crate) fn expand(route: &Route) -> TokenStream {
         let variant_ident = &variant.ident;
         quote!(let _ = #ident::#variant_ident;)
     });
-    let assertions = route.variants.iter().map(|variant| {
+    // The handoffs' tool names, for the compile-time name checks; naming
+    // each agent through `agent_name` is also what checks it is an agent.
+    let names = route.variants.iter().map(|variant| {
         let agent = &variant.agent;
-        quote_spanned! {agent.span()=> __assert_agent::<#agent>(); }
+        match &variant.tool_name {
+            Some(tool_name) => quote_spanned! {tool_name.span()=>
+                #krate::__private::HandoffName::Custom(#tool_name)
+            },
+            None => quote_spanned! {agent.span()=>
+                #krate::__private::HandoffName::Agent(#krate::__private::agent_name::<#agent>())
+            },
+        }
     });
+    // Two handoffs with one tool name: the later one is the error.
+    let mut collisions = Vec::new();
+    for (j, later) in route.variants.iter().enumerate() {
+        for (i, earlier) in route.variants.iter().enumerate().take(j) {
+            let span = later
+                .tool_name
+                .as_ref()
+                .map_or_else(|| later.agent.span(), syn::spanned::Spanned::span);
+            let message = format!(
+                "the handoffs `{}` and `{}` of `{}` have the same tool name: give one `#[handoff(tool_name = \"...\")]`, or hand off to each agent once",
+                earlier.ident, later.ident, ident
+            );
+            collisions.push(quote_spanned! {span=>
+                ::core::assert!(
+                    !#krate::__private::handoff_names_equal(
+                        <#ident as #krate::__private::HandoffNames>::NAMES[#i],
+                        <#ident as #krate::__private::HandoffNames>::NAMES[#j],
+                    ),
+                    #message
+                );
+            });
+        }
+    }
 
     quote! {
         const _: () = {
             #(#constructors)*
         };
 
-        const _: fn() = || {
-            fn __assert_agent<__A: #krate::AgentDef>() {}
-            #(#assertions)*
+        impl #krate::__private::HandoffNames for #ident {
+            const NAMES: &'static [#krate::__private::HandoffName] = &[#(#names),*];
+        }
+
+        const _: () = {
+            #(#collisions)*
         };
 
         impl #impl_generics #krate::Handoffs<#ctx, __Out> for #ident
