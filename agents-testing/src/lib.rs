@@ -34,7 +34,8 @@ mod transcript;
 mod validate;
 
 pub use mock::{
-    IntoScriptArgs, MockModel, NotOffered, ScriptedCall, Step, UnexpectedCall, call, call_named,
+    IntoScriptArgs, MockModel, NotOffered, ScriptedCall, Step, UnexpectedCall, WithoutInput, call,
+    call_named,
 };
 pub use record::{RecordingModel, ReplayModel};
 pub use spans::{CapturedSpan, SpanCapture};

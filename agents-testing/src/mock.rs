@@ -4,7 +4,19 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use agents_core::agent::{HandoffTo, NoInput};
 use agents_core::model::{BoxFuture, BoxStream, ModelStreamEvent, ResponseAssembler};
+
+/// The input type of a handoff that takes none ([`NoInput`]): what
+/// [`Step::handoff_via`] requires.
+#[diagnostic::on_unimplemented(
+    message = "this handoff takes an input of type `{Self}`",
+    label = "the handoff's `#[handoff(input = ...)]`",
+    note = "script it with `Step::handoff_via_with::<Route, Agent>(input)`, giving the input"
+)]
+pub trait WithoutInput {}
+
+impl WithoutInput for NoInput {}
 use agents_core::{
     AgentDef, Item, Model, ModelError, ModelRequest, ModelResponse, TypedArgs, TypedTool, Usage,
     handoff_tool_name,
@@ -158,7 +170,9 @@ impl Step {
 
     /// A handoff to the agent type `A` (declared with `#[agent]`): a call
     /// to `transfer_to_<snake_case_name>`. A type that is not an agent does
-    /// not compile.
+    /// not compile. A handoff with a custom `#[handoff(tool_name = ..)]` or
+    /// a typed input is scripted with [`handoff_via`](Self::handoff_via)
+    /// (the mock reports this step as [`NotOffered`] there).
     pub fn handoff<A: AgentDef>() -> Self {
         Self::handoff_to(A::NAME)
     }
@@ -167,6 +181,43 @@ impl Step {
     /// take a typed input (`#[handoff(input = ...)]`).
     pub fn handoff_with<A: AgentDef>(input: serde_json::Value) -> Self {
         Self::handoff_with_input(A::NAME, input)
+    }
+
+    /// The handoff of the `#[derive(Handoffs)]` enum `R` to the agent type
+    /// `A`, by the handoff's own tool name (a `#[handoff(tool_name = ..)]`
+    /// included). Does not compile when `R` does not hand off to `A`, or
+    /// when that handoff takes an input (use
+    /// [`handoff_via_with`](Self::handoff_via_with)).
+    pub fn handoff_via<R, A>() -> Self
+    where
+        R: HandoffTo<A>,
+        R::Input: WithoutInput,
+        A: AgentDef,
+    {
+        Self::parts(vec![Part::Call(ScriptedCall {
+            name: R::tool_name(),
+            arguments: "{}".to_owned(),
+        })])
+    }
+
+    /// [`handoff_via`](Self::handoff_via) with the handoff's typed input
+    /// (`#[handoff(input = T)]`).
+    ///
+    /// # Panics
+    /// When `input` does not serialize to JSON (a `Serialize` impl that
+    /// fails).
+    pub fn handoff_via_with<R, A>(input: R::Input) -> Self
+    where
+        R: HandoffTo<A>,
+        R::Input: serde::Serialize,
+        A: AgentDef,
+    {
+        let arguments = serde_json::to_string(&input)
+            .unwrap_or_else(|error| panic!("the handoff input does not serialize: {error}"));
+        Self::parts(vec![Part::Call(ScriptedCall {
+            name: R::tool_name(),
+            arguments,
+        })])
     }
 
     /// A handoff to the agent named `agent`, for agents built at run time.

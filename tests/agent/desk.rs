@@ -65,7 +65,7 @@ impl From<Receipt> for Reply {
 }
 
 /// Why Triage escalates to Billing: the typed handoff input.
-#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct Escalation {
     /// One sentence on why the customer needs Billing.
     pub(crate) reason: String,

@@ -5,7 +5,9 @@ use agents_core::prelude::*;
 use agents_testing::{MockModel, Step, call};
 use serde_json::json;
 
-use crate::desk::{Billing, Reply, Shipping, Shop, Triage, lookup_order};
+use crate::desk::{
+    BackToTriage, Billing, Escalation, Reply, Shipping, Shop, Triage, TriageRoute, lookup_order,
+};
 
 #[tokio::test]
 async fn an_input_filter_drops_tool_items_from_what_the_next_agent_sees() {
@@ -110,4 +112,55 @@ async fn observe_escalations(model: MockModel) -> Vec<String> {
         .await
         .unwrap();
     seen.lock().unwrap().clone()
+}
+
+/// Where Shipping hands back, under a name of its own.
+#[derive(Handoffs)]
+enum Renamed {
+    #[handoff(tool_name = "back_to_the_front_desk")]
+    Triage(Triage),
+}
+
+#[tokio::test]
+async fn a_typed_handoff_step_uses_the_handoffs_own_name_and_typed_input() {
+    // Through the route: the typed input is the variant's input type.
+    let step = Step::handoff_via_with::<TriageRoute, Billing>(Escalation {
+        reason: "charged twice".into(),
+    });
+    let model = MockModel::script([
+        step,
+        Step::json(json!({"order_id": "A-1", "refunded_cents": 100})),
+    ]);
+    assert_eq!(observe_escalations(model).await, ["charged twice"]);
+
+    // A custom tool name is what the typed step calls.
+    let shipping = Agent::<Shop>::builder("Shipping")
+        .convert_output::<Reply>()
+        .handoffs::<Renamed>()
+        .build()
+        .unwrap();
+    let model = MockModel::script([
+        Step::handoff_via::<Renamed, Triage>(),
+        Step::text("Back at the desk."),
+    ]);
+    let result = Runner::new(model.clone())
+        .run(
+            &shipping,
+            Shop::for_customer("Flo"),
+            "not a parcel question",
+        )
+        .await
+        .unwrap();
+    assert_eq!(&*result.last_agent, "Triage");
+    let offered: Vec<String> = model.requests()[0]
+        .tools
+        .iter()
+        .map(|tool| tool.name.clone())
+        .collect();
+    assert!(
+        offered.contains(&"back_to_the_front_desk".to_owned()),
+        "{offered:?}"
+    );
+    // The default name, through the other route, as before.
+    let _ = Step::handoff_via::<BackToTriage, Triage>();
 }

@@ -322,3 +322,27 @@ impl<Ctx> HandoffEntry<Ctx> {
         }
     }
 }
+
+/// The handoff of a `#[derive(Handoffs)]` enum to the agent type `A`:
+/// what a typed test step needs to call it as the model would. Implemented
+/// by the derive for every agent the enum hands off to exactly once
+/// (`Step::handoff_via::<Route, Billing>()` in `agents-testing`: a
+/// compile error when `Route` does not hand off to `Billing`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not hand off to `{A}`",
+    label = "no variant of `{Self}` wraps `{A}`",
+    note = "add a variant `{A}({A})` to the `#[derive(Handoffs)]` enum, or script the handoff of the enum that has it"
+)]
+pub trait HandoffTo<A: AgentDef> {
+    /// What the model passes: [`NoInput`], or the variant's
+    /// `#[handoff(input = T)]` type.
+    type Input;
+
+    /// The handoff's tool name: its `#[handoff(tool_name = "...")]`, or
+    /// [`handoff_tool_name`] of the agent's name.
+    fn tool_name() -> String;
+}
+
+/// The input of a handoff that takes none: the model sends `{}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NoInput {}

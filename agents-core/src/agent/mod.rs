@@ -22,7 +22,9 @@ use std::sync::Arc;
 pub use builder::AgentBuilder;
 pub use def::AgentDef;
 pub use graph::{AgentGraph, GraphAgent};
-pub use handoff::{Handoff, HandoffInputFilter, Handoffs, handoff_tool_name, remove_tool_items};
+pub use handoff::{
+    Handoff, HandoffInputFilter, HandoffTo, Handoffs, NoInput, handoff_tool_name, remove_tool_items,
+};
 pub use instructions::{Instructions, InstructionsFn};
 pub use tool::AgentTool;
 pub(crate) use tool::AgentToolArgs;

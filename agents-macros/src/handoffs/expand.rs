@@ -109,10 +109,45 @@ pub(crate) fn expand(route: &Route) -> TokenStream {
         }
     }
 
+    // A typed route to each agent the enum hands off to once (an agent
+    // wrapped twice has two handoffs: a test names it by tool name).
+    let key = |ty: &syn::Type| quote!(#ty).to_string();
+    let targets = route.variants.iter().filter_map(|variant| {
+        let agent = &variant.agent;
+        let once = route
+            .variants
+            .iter()
+            .filter(|other| key(&other.agent) == key(agent))
+            .count()
+            == 1;
+        if !once {
+            return None;
+        }
+        let input = match &variant.input {
+            Some(input) => quote!(#input),
+            None => quote!(#krate::agent::NoInput),
+        };
+        let tool_name = match &variant.tool_name {
+            Some(tool_name) => quote!(::std::string::String::from(#tool_name)),
+            None => quote!(#krate::handoff_tool_name(<#agent as #krate::AgentDef>::NAME)),
+        };
+        Some(quote_spanned! {agent.span()=>
+            impl #krate::agent::HandoffTo<#agent> for #ident {
+                type Input = #input;
+
+                fn tool_name() -> ::std::string::String {
+                    #tool_name
+                }
+            }
+        })
+    });
+
     quote! {
         const _: () = {
             #(#constructors)*
         };
+
+        #(#targets)*
 
         impl #krate::__private::HandoffNames for #ident {
             const NAMES: &'static [#krate::__private::HandoffName] = &[#(#names),*];
