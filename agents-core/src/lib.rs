@@ -162,7 +162,8 @@ pub mod __private {
     pub use serde_json;
 
     pub use crate::tool::{
-        output_to_string, parse_arguments, parse_strict_arguments, result_to_string,
+        ToolOutputResult, ToolOutputValue, ToolReturn, output_to_string, parse_arguments,
+        parse_strict_arguments, result_to_string,
     };
 
     pub use crate::schema::schema_for_mode as tool_parameters;

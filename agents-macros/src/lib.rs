@@ -53,9 +53,9 @@ mod tool;
 ///   `#[serde(...)]` and `#[schemars(...)]` attributes on a parameter apply to
 ///   its field (e.g. `#[serde(rename = "orderId")]`, `#[serde(default)]`).
 /// - The **return value**: any `T: Serialize`, or `Result<T, E>` with
-///   `E: Display` (any type whose last path segment is `Result`). A `String`
-///   goes to the model as is, anything else as JSON; an `Err` becomes an
-///   error output (a `ToolError` is kept as is).
+///   `E: Display` (decided by the type, so a type alias of a `Result` is
+///   one too). A `String` goes to the model as is, anything else as JSON;
+///   an `Err` becomes an error output (a `ToolError` is kept as is).
 /// - A **doc comment**: it is the description the model reads (or give
 ///   `description = "..."`).
 ///

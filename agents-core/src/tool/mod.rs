@@ -379,6 +379,55 @@ fn strip_position(err: &serde_json::Error) -> String {
     }
 }
 
+/// A tool's return value on its way to the model, for
+/// [`ToolOutputResult`] and [`ToolOutputValue`]: the macro calls
+/// `(&&ToolReturn::new(value)).tool_output()`, and method resolution picks
+/// the `Result` conversion whenever the type is a `Result` (through a type
+/// alias too), by type, not by how its name is spelled.
+#[doc(hidden)]
+pub struct ToolReturn<T>(std::cell::Cell<Option<T>>);
+
+impl<T> ToolReturn<T> {
+    /// Wraps a tool's return value.
+    pub fn new(value: T) -> Self {
+        ToolReturn(std::cell::Cell::new(Some(value)))
+    }
+
+    fn take(&self) -> Result<T, ToolError> {
+        self.0
+            .take()
+            .ok_or_else(|| ToolError::Failed("tool output already taken".to_owned()))
+    }
+}
+
+/// The `Result` conversion of a tool's return value ([`result_to_string`]).
+#[doc(hidden)]
+pub trait ToolOutputResult {
+    /// See [`ToolReturn`].
+    fn tool_output(self) -> Result<String, ToolError>;
+}
+
+impl<T: Serialize + 'static, E: std::fmt::Display + 'static> ToolOutputResult
+    for &&ToolReturn<Result<T, E>>
+{
+    fn tool_output(self) -> Result<String, ToolError> {
+        result_to_string(self.take()?)
+    }
+}
+
+/// The value conversion of a tool's return value ([`output_to_string`]).
+#[doc(hidden)]
+pub trait ToolOutputValue {
+    /// See [`ToolReturn`].
+    fn tool_output(self) -> Result<String, ToolError>;
+}
+
+impl<T: Serialize + 'static> ToolOutputValue for &ToolReturn<T> {
+    fn tool_output(self) -> Result<String, ToolError> {
+        output_to_string(self.take()?)
+    }
+}
+
 /// Turns a tool's `Result` into the text sent to the model: `Ok` as
 /// [`output_to_string`] does, `Err` as a [`ToolError`] (kept as is when it
 /// already is one, its `Display` text otherwise).

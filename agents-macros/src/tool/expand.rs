@@ -98,9 +98,12 @@ pub(crate) fn expand(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     };
     let convert = match &tool.output {
         Output::Unit => quote!(#krate::__private::output_to_string(__out)),
-        Output::Value(ty) => {
-            quote_spanned! {ty.span()=> #krate::__private::output_to_string(__out) }
-        }
+        // By type: a `Result` behind an alias is still a `Result`.
+        Output::Value(ty) => quote_spanned! {ty.span()=> {
+            #[allow(unused_imports)]
+            use #krate::__private::{ToolOutputResult as _, ToolOutputValue as _};
+            (&&#krate::__private::ToolReturn::new(__out)).tool_output()
+        }},
         Output::Result(ty) => {
             quote_spanned! {ty.span()=> #krate::__private::result_to_string(__out) }
         }
@@ -218,7 +221,7 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("add (a , b)"), "{out}");
-        assert!(out.contains("output_to_string"), "{out}");
+        assert!(out.contains("ToolReturn :: new (__out)"), "{out}");
     }
 
     #[test]
