@@ -59,7 +59,8 @@ pub use crate::model::ToolDefinition;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a tool for agents whose context is `{Ctx}`",
     label = "not a `Tool<{Ctx}>`",
-    note = "mark a function with `#[tool]`, or implement `agents_core::Tool<{Ctx}>`; a tool whose context parameter names another context type cannot be used here"
+    note = "mark a function with `#[tool]`, or implement `agents_core::Tool<{Ctx}>`; a tool whose context parameter names another context type cannot be used here",
+    note = "a `#[tool]` function's tool is the value `name {{}}`, not the function: `.tool(lookup_order {{}})`"
 )]
 pub trait Tool<Ctx>: Send + Sync + 'static {
     /// The name the model calls the tool by.
@@ -128,6 +129,11 @@ pub trait Tool<Ctx>: Send + Sync + 'static {
 /// A tool whose name and argument type are known at compile time: every
 /// `#[tool]` function's tool type. Test scripts use it to name tools by type
 /// (`call(lookup_order {}, ...)`), so a typo does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `#[tool]` function's tool",
+    label = "not a `#[tool]` tool value",
+    note = "pass the tool value `name {{}}` of a `#[tool]` function (`call(lookup_order {{}}, ...)`); for a tool made at run time (a `FunctionTool`, an MCP tool, an agent as a tool), script the call by name: `call_named(\"name\", json!({{...}}))`"
+)]
 pub trait TypedTool {
     /// The name the model calls the tool by.
     const NAME: &'static str;

@@ -161,7 +161,7 @@ pub(crate) fn strip_param_attrs(function: &mut ItemFn) {
 }
 
 /// `C` when `ty` is `RunContext<C>` (by any path ending in `RunContext`).
-fn context_type(ty: &Type) -> Option<Type> {
+pub(crate) fn context_type(ty: &Type) -> Option<Type> {
     let Type::Path(path) = ty else {
         return None;
     };

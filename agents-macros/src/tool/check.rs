@@ -2,7 +2,9 @@
 
 use syn::spanned::Spanned;
 
-use super::ast::ToolFn;
+use syn::Type;
+
+use super::ast::{ToolFn, context_type};
 use super::attr::ToolAttr;
 
 /// Every problem with the function, combined into one error.
@@ -61,7 +63,35 @@ pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
         errors.push(syn::Error::new(bad.span, bad.message));
     }
 
-    for (n, context) in tool.contexts.iter().enumerate() {
+    for context in &tool.contexts {
+        // A borrowed text or slice is an argument the author meant, not a
+        // context: say what an argument is.
+        let unsized_text = match &context.ty {
+            Type::Path(path) => path.path.is_ident("str"),
+            Type::Slice(_) => true,
+            _ => false,
+        };
+        if unsized_text {
+            errors.push(syn::Error::new(
+                context.span,
+                "tool arguments are owned values decoded from the model's JSON: take `String` (or `Vec<T>`), not a reference. \
+                 Only the context is a reference (`&RunContext<C>` or `&C`, first)",
+            ));
+        }
+    }
+    for arg in &tool.args {
+        if context_type(&arg.ty).is_some() {
+            errors.push(syn::Error::new(
+                arg.ty.span(),
+                "take the run context by reference, as the first parameter: `ctx: &RunContext<C>`",
+            ));
+        }
+    }
+    let contexts = tool.contexts.iter().filter(|context| {
+        !matches!(&context.ty, Type::Path(path) if path.path.is_ident("str"))
+            && !matches!(&context.ty, Type::Slice(_))
+    });
+    for (n, context) in contexts.enumerate() {
         if n > 0 {
             errors.push(syn::Error::new(
                 context.span,
