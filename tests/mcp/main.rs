@@ -16,15 +16,21 @@ use agents_testing::{MockModel, Step, assert_run_snapshot, call_named};
 use rmcp::ServiceExt;
 use serde_json::json;
 
-/// The tests' server in process, connected over an in-memory duplex.
-async fn in_process() -> McpServer {
-    let (client, server) = tokio::io::duplex(64 * 1024);
+/// A new instance of the tests' server in process; the client's end of
+/// the in-memory duplex it serves.
+fn duplex() -> tokio::io::DuplexStream {
+    let (client, server_end) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
-        if let Ok(running) = server::TestServer::default().serve(server).await {
+        if let Ok(running) = server::TestServer::default().serve(server_end).await {
             let _ = running.waiting().await;
         }
     });
-    McpServer::serve("test", client).await.expect("connects")
+    client
+}
+
+/// The tests' server in process, connected.
+async fn in_process() -> McpServer {
+    McpServer::serve("test", duplex()).await.expect("connects")
 }
 
 async fn agent_with(server: &McpServer) -> Agent<()> {
@@ -90,13 +96,7 @@ async fn a_servers_tools_are_listed_with_their_schemas() {
 
 #[tokio::test]
 async fn a_prefix_and_filters_shape_the_tool_list() {
-    let (client, server_end) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        if let Ok(running) = server::TestServer::default().serve(server_end).await {
-            let _ = running.waiting().await;
-        }
-    });
-    let server = McpServer::serve("calc", client)
+    let server = McpServer::serve("calc", duplex())
         .await
         .unwrap()
         .allow(["add", "echo", "fail"])
@@ -193,15 +193,9 @@ async fn a_slow_mcp_tool_times_out_like_any_tool() {
 
 #[tokio::test]
 async fn meta_reaches_the_server_and_never_the_model() {
-    let (client, server_end) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        if let Ok(running) = server::TestServer::default().serve(server_end).await {
-            let _ = running.waiting().await;
-        }
-    });
     let mut meta = serde_json::Map::new();
     meta.insert("token".to_owned(), json!("s3cr3t-token"));
-    let server = McpServer::serve("auth", client)
+    let server = McpServer::serve("auth", duplex())
         .await
         .unwrap()
         .allow(["whoami"])
@@ -276,13 +270,7 @@ async fn a_name_collision_with_the_agents_own_tool_fails_the_build() {
         "{error:?}"
     );
     // A prefix is the way out.
-    let (client, server_end) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        if let Ok(running) = server::TestServer::default().serve(server_end).await {
-            let _ = running.waiting().await;
-        }
-    });
-    let prefixed = McpServer::serve("test", client)
+    let prefixed = McpServer::serve("test", duplex())
         .await
         .unwrap()
         .with_prefix("mcp_");

@@ -189,6 +189,18 @@ async fn lock_session(
     Ok(())
 }
 
+async fn delete_items(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: &str,
+) -> Result<(), SessionError> {
+    tx.execute(
+        "DELETE FROM agent_session_items WHERE session_id = $1",
+        &[&id],
+    )
+    .await?;
+    Ok(())
+}
+
 async fn insert_items(
     tx: &deadpool_postgres::Transaction<'_>,
     id: &str,
@@ -300,11 +312,7 @@ impl Session for PostgresSession {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
             lock_session(&tx, &self.id).await?;
-            tx.execute(
-                "DELETE FROM agent_session_items WHERE session_id = $1",
-                &[&&*self.id],
-            )
-            .await?;
+            delete_items(&tx, &self.id).await?;
             tx.execute(
                 "DELETE FROM agent_sessions WHERE session_id = $1",
                 &[&&*self.id],
@@ -333,11 +341,7 @@ impl Session for PostgresSession {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
             lock_session(&tx, &self.id).await?;
-            tx.execute(
-                "DELETE FROM agent_session_items WHERE session_id = $1",
-                &[&&*self.id],
-            )
-            .await?;
+            delete_items(&tx, &self.id).await?;
             insert_items(&tx, &self.id, &items).await?;
             tx.commit().await?;
             Ok(())
