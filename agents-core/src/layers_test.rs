@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("session", 4),
     ("agent", 5),
     ("run", 6),
+    ("runtime", 7),
 ];
 
 fn layer(module: &str) -> Option<u8> {

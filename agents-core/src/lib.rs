@@ -119,6 +119,7 @@ pub mod model;
 pub mod openai;
 pub mod policy;
 pub mod run;
+pub mod runtime;
 pub mod schema;
 pub mod session;
 pub mod tool;

@@ -222,6 +222,17 @@ impl<Out> RunHandle<Out> {
         self.control.stop_after_turn();
     }
 
+    /// A cloneable controller of this run: its status, cancel and
+    /// interrupt, for code that steers the run while another part awaits
+    /// [`result`](Self::result) (which takes the handle).
+    pub fn controls(&self) -> RunControls {
+        RunControls {
+            control: Arc::clone(&self.control),
+            cancel: self.cancel.clone(),
+            interrupt: self.interrupt.clone(),
+        }
+    }
+
     /// Makes dropping this handle cancel the run (off by default: a dropped
     /// handle leaves the run going).
     #[must_use]
@@ -260,5 +271,45 @@ impl<Out> Drop for RunHandle<Out> {
         if self.abort_on_drop {
             self.cancel.cancel();
         }
+    }
+}
+
+/// Steers a started run from anywhere: made by [`RunHandle::controls`],
+/// cloneable; each method does what the handle's method of the same name
+/// does.
+#[derive(Clone)]
+pub struct RunControls {
+    control: Arc<RunControl>,
+    cancel: CancellationToken,
+    interrupt: CancellationToken,
+}
+
+impl fmt::Debug for RunControls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunControls")
+            .field("status", &self.control.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunControls {
+    /// See [`RunHandle::status`].
+    pub fn status(&self) -> RunStatus {
+        self.control.status()
+    }
+
+    /// See [`RunHandle::cancel`].
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// See [`RunHandle::interrupt`].
+    pub fn interrupt(&self) {
+        self.interrupt.cancel();
+    }
+
+    /// See [`RunHandle::cancel_after_turn`].
+    pub fn cancel_after_turn(&self) {
+        self.control.stop_after_turn();
     }
 }

@@ -68,7 +68,7 @@ pub use deltas::DeltaSink;
 pub use effects::{Effects, InProcess, ModelCall, SessionHistory, ToolInvocation};
 pub use ending::{FallbackOutput, MaxTurnsFallback};
 pub use error::{InvalidStateKind, RunError, ToolFailure};
-pub use handle::{ControlError, EVENT_BUFFER, RunHandle};
+pub use handle::{ControlError, EVENT_BUFFER, RunControls, RunHandle};
 pub use input::RunInput;
 pub use nested::{NestedResult, NestedRunError};
 pub use result::{GuardrailKind, GuardrailResult, PartialRun, RunResult, ToleratedFailure};

@@ -1,0 +1,379 @@
+//! Long-lived agents: a runtime of agents that stay alive between
+//! messages, each a task registered by its session id and driven through
+//! a handle.
+//!
+//! ```
+//! use agents_core::prelude::*;
+//! use agents_core::runtime::{AgentRuntime, AgentState};
+//! use agents_testing::{MockModel, Step};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let agent: Agent<()> = Agent::builder("Greeter").build()?;
+//! let runtime = AgentRuntime::new(Runner::new(MockModel::script([
+//!     Step::text("Hello!"),
+//!     Step::text("Still here."),
+//! ])));
+//! let greeter = runtime.spawn("customer-1", &agent, ())?;
+//! let mut events = greeter.subscribe();
+//! greeter.send("hi")?;
+//! greeter.send("are you there?")?;
+//! # let mut answers = 0;
+//! # while answers < 2 {
+//! #     if let agents_core::runtime::AgentEvent::Answered { .. } = events.recv().await? { answers += 1; }
+//! # }
+//! assert_eq!(runtime.count(), 1);
+//! runtime.shutdown("customer-1").await;
+//! assert!(!runtime.is_running("customer-1"));
+//! assert_eq!(*greeter.state().borrow(), AgentState::Done);
+//! # Ok(()) }
+//! ```
+//!
+//! Each agent answers its messages one at a time, in order, each as a run
+//! of the runtime's [`Runner`] on the agent's session: the session is its
+//! memory, so an agent spawned again with the same id (in this runtime, or
+//! in a new one on the same session store) continues the conversation
+//! with the agent that answered last. Sessions are in memory (kept by the
+//! runtime across re-spawns) unless [`AgentRuntime::with_sessions`] gives
+//! a store.
+//!
+//! Input waits in a queue of [`INPUT_QUEUE`] messages per agent; a full
+//! queue refuses the message ([`SendError::Full`], with the message back),
+//! it never blocks the sender. Control (interrupt, shutdown) never waits
+//! behind input.
+//!
+//! Compared with the runners this one is measured against: the
+//! shadow-agent-sdk's runtime of long-lived agents (handles, a registry,
+//! states); the OpenAI Agents SDK has no such runtime.
+
+mod state;
+mod task;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+pub use state::{AgentEvent, AgentState};
+use task::{Control, Spawned};
+
+use crate::agent::Agent;
+use crate::run::{RunInput, Runner};
+use crate::session::{MemorySession, Session};
+
+/// How many messages wait for an agent at most.
+pub const INPUT_QUEUE: usize = 32;
+
+/// Why an agent was not spawned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// An agent with this id is running: shut it down first.
+    #[error("an agent is already running as `{0}`")]
+    AlreadyRunning(String),
+}
+
+/// Why a message was not queued.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The agent's queue holds [`INPUT_QUEUE`] messages; the message is
+    /// given back.
+    #[error("the agent's input queue is full")]
+    Full(RunInput),
+    /// The agent has shut down.
+    #[error("the agent has shut down")]
+    Closed(RunInput),
+}
+
+type SessionFactory = dyn Fn(&str) -> Arc<dyn Session> + Send + Sync;
+
+/// A runtime of long-lived agents sharing one [`Runner`]: cloneable, shared
+/// across threads (see the [module docs](self)).
+pub struct AgentRuntime<Ctx> {
+    inner: Arc<Inner<Ctx>>,
+}
+
+struct Inner<Ctx> {
+    runner: Runner<Ctx>,
+    sessions: Box<SessionFactory>,
+    agents: Mutex<HashMap<String, Entry>>,
+}
+
+/// A running agent in the registry.
+struct Entry {
+    control: mpsc::UnboundedSender<Control>,
+    done: watch::Receiver<AgentState>,
+}
+
+impl<Ctx> Clone for AgentRuntime<Ctx> {
+    fn clone(&self) -> Self {
+        AgentRuntime {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<Ctx> fmt::Debug for AgentRuntime<Ctx> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentRuntime")
+            .field("agents", &self.inner.agents.lock().map(|a| a.len()).ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Ctx> AgentRuntime<Ctx>
+where
+    Ctx: Clone + Send + Sync + 'static,
+{
+    /// A runtime running its agents' messages with `runner`, sessions in
+    /// memory (kept across re-spawns of an id).
+    pub fn new(runner: Runner<Ctx>) -> Self {
+        let memory: Mutex<HashMap<String, MemorySession>> = Mutex::default();
+        Self::with_sessions(runner, move |id| {
+            let mut memory = memory.lock().unwrap_or_else(PoisonError::into_inner);
+            let session = memory
+                .entry(id.to_owned())
+                .or_insert_with(|| MemorySession::new(id))
+                .clone();
+            Arc::new(session) as Arc<dyn Session>
+        })
+    }
+
+    /// A runtime whose agents keep their sessions where `open` says: it is
+    /// called with the agent's id at each spawn (e.g. a `SqliteSession` or
+    /// `PostgresSession` of that id).
+    pub fn with_sessions(
+        runner: Runner<Ctx>,
+        open: impl Fn(&str) -> Arc<dyn Session> + Send + Sync + 'static,
+    ) -> Self {
+        AgentRuntime {
+            inner: Arc::new(Inner {
+                runner,
+                sessions: Box::new(open),
+                agents: Mutex::default(),
+            }),
+        }
+    }
+
+    /// Starts `agent` as the long-lived agent `id` with `context` (cloned
+    /// for each message's run).
+    ///
+    /// # Errors
+    /// [`SpawnError::AlreadyRunning`] when `id` is running (never replaced
+    /// silently).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn spawn<Out>(
+        &self,
+        id: impl Into<String>,
+        agent: &Agent<Ctx, Out>,
+        context: Ctx,
+    ) -> Result<AgentHandle, SpawnError>
+    where
+        Out: fmt::Display + Send + 'static,
+    {
+        let id = id.into();
+        let mut agents = self.agents();
+        if agents.contains_key(&id) {
+            return Err(SpawnError::AlreadyRunning(id));
+        }
+        let session = (self.inner.sessions)(&id);
+        let spawned = task::spawn(
+            self.inner.runner.clone(),
+            agent.clone(),
+            context,
+            session,
+            self.registry_cleanup(&id),
+        );
+        agents.insert(
+            id.clone(),
+            Entry {
+                control: spawned.control.clone(),
+                done: spawned.state.clone(),
+            },
+        );
+        Ok(AgentHandle::new(id, spawned))
+    }
+
+    /// The ids of the running agents, sorted.
+    pub fn list(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.agents().keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// How many agents are running.
+    pub fn count(&self) -> usize {
+        self.agents().len()
+    }
+
+    /// Whether `id` is running.
+    pub fn is_running(&self, id: &str) -> bool {
+        self.agents().contains_key(id)
+    }
+
+    /// Shuts `id` down (see [`AgentHandle::shutdown`]) and waits until it
+    /// has; `None` when no agent runs as `id`.
+    pub async fn shutdown(&self, id: &str) -> Option<AgentState> {
+        let (control, mut done) = {
+            let agents = self.agents();
+            let entry = agents.get(id)?;
+            (entry.control.clone(), entry.done.clone())
+        };
+        let _ = control.send(Control::Shutdown);
+        Some(wait_done(&mut done).await)
+    }
+
+    /// Shuts every agent down, all at once, and waits for them; how each
+    /// ended, by id.
+    pub async fn shutdown_all(&self) -> Vec<(String, AgentState)> {
+        let entries: Vec<(
+            String,
+            mpsc::UnboundedSender<Control>,
+            watch::Receiver<AgentState>,
+        )> = self
+            .agents()
+            .iter()
+            .map(|(id, e)| (id.clone(), e.control.clone(), e.done.clone()))
+            .collect();
+        for (_, control, _) in &entries {
+            let _ = control.send(Control::Shutdown);
+        }
+        let mut ended = Vec::new();
+        for (id, _, mut done) in entries {
+            ended.push((id, wait_done(&mut done).await));
+        }
+        ended.sort_by(|a, b| a.0.cmp(&b.0));
+        ended
+    }
+
+    /// Waits until `id` has ended (shut down, or failed); `None` when no
+    /// agent runs as `id`.
+    pub async fn wait_for(&self, id: &str) -> Option<AgentState> {
+        let mut done = self.agents().get(id)?.done.clone();
+        Some(wait_done(&mut done).await)
+    }
+
+    fn agents(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.inner
+            .agents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the agent's task calls as it ends: it leaves the registry.
+    fn registry_cleanup(&self, id: &str) -> Box<dyn FnOnce() + Send> {
+        let inner = Arc::downgrade(&self.inner);
+        let id = id.to_owned();
+        Box::new(move || {
+            if let Some(inner) = inner.upgrade() {
+                inner
+                    .agents
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&id);
+            }
+        })
+    }
+}
+
+/// Waits for a terminal state.
+async fn wait_done(state: &mut watch::Receiver<AgentState>) -> AgentState {
+    let ended = state
+        .wait_for(|s| matches!(s, AgentState::Done | AgentState::Failed { .. }))
+        .await
+        .map(|s| s.clone());
+    // The sender is gone only once the task has ended.
+    ended.unwrap_or(AgentState::Done)
+}
+
+/// Drives one long-lived agent: send it messages, watch it, interrupt it,
+/// shut it down. Cloneable; dropping every handle does not stop the agent
+/// (the runtime holds it until [`AgentRuntime::shutdown`]).
+#[derive(Clone)]
+pub struct AgentHandle {
+    id: Arc<str>,
+    input: mpsc::Sender<RunInput>,
+    control: mpsc::UnboundedSender<Control>,
+    state: watch::Receiver<AgentState>,
+    events: broadcast::Sender<AgentEvent>,
+}
+
+impl fmt::Debug for AgentHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentHandle")
+            .field("id", &self.id)
+            .field("state", &*self.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentHandle {
+    fn new(id: String, spawned: Spawned) -> Self {
+        AgentHandle {
+            id: Arc::from(id),
+            input: spawned.input,
+            control: spawned.control,
+            state: spawned.state,
+            events: spawned.events,
+        }
+    }
+
+    /// The agent's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Queues a message; the agent answers it after the ones before it.
+    ///
+    /// # Errors
+    /// [`SendError::Full`] when [`INPUT_QUEUE`] messages wait already,
+    /// [`SendError::Closed`] once the agent has shut down; both give the
+    /// message back.
+    pub fn send(&self, input: impl Into<RunInput>) -> Result<(), SendError> {
+        self.input
+            .try_send(input.into())
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(input) => SendError::Full(input),
+                mpsc::error::TrySendError::Closed(input) => SendError::Closed(input),
+            })
+    }
+
+    /// The agent's state, and its changes (`changed().await`).
+    pub fn state(&self) -> watch::Receiver<AgentState> {
+        self.state.clone()
+    }
+
+    /// The agent's events from now on: state changes, the events of each
+    /// message's run, and each message's ending. A subscriber more than
+    /// [`EVENT_BUFFER`](crate::run::EVENT_BUFFER) events behind loses the
+    /// oldest (`RecvError::Lagged`).
+    pub fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {
+        self.events.subscribe()
+    }
+
+    /// Stops the current message's model call or tools (the run ends
+    /// `Interrupted`, its interrupted turn not stored in the session, so
+    /// the session stays consistent); the agent stays alive and takes the
+    /// next message. Does nothing while idle.
+    pub fn interrupt(&self) {
+        let _ = self.control.send(Control::Interrupt);
+    }
+
+    /// Shuts the agent down: the current message's turn finishes (its
+    /// model call and tools, then stored), queued messages are dropped,
+    /// and the agent leaves the registry; waits until it has. The session
+    /// keeps everything stored, for a later spawn of the same id.
+    pub async fn shutdown(&self) -> AgentState {
+        let _ = self.control.send(Control::Shutdown);
+        let mut state = self.state.clone();
+        wait_done(&mut state).await
+    }
+
+    /// Asks for the shutdown without waiting for it.
+    pub fn request_shutdown(&self) {
+        let _ = self.control.send(Control::Shutdown);
+    }
+}
