@@ -282,3 +282,174 @@ async fn shutdown_all_leaves_no_task_behind() {
     }
     assert!(alive <= before, "{alive} tasks alive, {before} before");
 }
+
+/// Refunds an order: a person approves each call.
+#[tool(needs_approval)]
+fn refund(desk: &Desk, order_id: String) -> String {
+    let _ = desk;
+    format!("refunded {order_id}")
+}
+
+fn billing() -> Agent<Desk> {
+    Agent::builder("Billing")
+        .tool(refund {})
+        .tool(lookup_order {})
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_approval_is_waited_for_then_the_run_goes_on() {
+    let model = MockModel::script([
+        Step::tool_calls([call(refund {}, json!({"order_id": "A-1"}))]),
+        Step::text("Refunded A-1."),
+    ]);
+    let runtime = AgentRuntime::new(Runner::new(model));
+    let agent = runtime.spawn("b-1", &billing(), Desk::default()).unwrap();
+    let mut events = agent.subscribe();
+    let mut state = agent.state();
+    assert!(matches!(
+        agent.approve("call_1").await,
+        Err(agents_core::runtime::DecideError::NotWaiting)
+    ));
+    agent.send("Refund A-1").unwrap();
+    let waiting = state
+        .wait_for(|s| matches!(s, AgentState::WaitingForApproval { .. }))
+        .await
+        .unwrap()
+        .clone();
+    assert_eq!(
+        waiting,
+        AgentState::WaitingForApproval {
+            pending: vec!["call_1".into()]
+        }
+    );
+    // A message sent meanwhile waits for the decision.
+    agent.send("And A-2?").unwrap();
+    assert!(agent.approve("call_9").await.is_err());
+    agent.approve("call_1").await.unwrap();
+    let seen = until_answered(&mut events, 2).await;
+    let answers: Vec<RunStatus> = seen
+        .iter()
+        .filter_map(|event| match event {
+            AgentEvent::Answered { status, .. } => Some(*status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        [RunStatus::WaitingForApproval, RunStatus::Completed]
+    );
+    let outputs: Vec<String> = seen
+        .iter()
+        .filter_map(|event| match event {
+            AgentEvent::Run(agents_core::run::RunEvent::ToolOutput { output, .. }) => {
+                Some(output.output.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outputs, ["refunded A-1"], "the approved call ran once");
+    runtime.shutdown_all().await;
+}
+
+#[tokio::test]
+async fn approve_always_is_remembered_for_the_agents_life() {
+    let model = MockModel::script([
+        Step::tool_calls([call(refund {}, json!({"order_id": "A-1"}))]),
+        Step::text("Refunded A-1."),
+        Step::tool_calls([call(refund {}, json!({"order_id": "A-2"}))]),
+        Step::text("Refunded A-2."),
+    ]);
+    let runtime = AgentRuntime::new(Runner::new(model));
+    let agent = runtime.spawn("b-2", &billing(), Desk::default()).unwrap();
+    let mut events = agent.subscribe();
+    let mut state = agent.state();
+    agent.send("Refund A-1").unwrap();
+    state
+        .wait_for(|s| matches!(s, AgentState::WaitingForApproval { .. }))
+        .await
+        .unwrap();
+    agent.approve_always("refund").await.unwrap();
+    until_answered(&mut events, 2).await;
+    // The second refund is not asked about.
+    agent.send("Refund A-2").unwrap();
+    let seen = until_answered(&mut events, 1).await;
+    assert!(
+        !states(&seen)
+            .iter()
+            .any(|s| matches!(s, AgentState::WaitingForApproval { .. })),
+        "{seen:?}"
+    );
+    assert!(matches!(
+        seen.last().unwrap(),
+        AgentEvent::Answered { status: RunStatus::Completed, output: Some(text), .. } if &**text == "Refunded A-2."
+    ));
+    runtime.shutdown_all().await;
+}
+
+#[tokio::test]
+async fn global_rules_apply_to_every_agent_and_local_ones_to_theirs() {
+    use agents_core::policy::{Action, Decision};
+    use agents_core::runtime::SpawnOptions;
+
+    let deny = |tool: &'static str| {
+        move |_: &RunContext<Desk>, action: &Action<'_>| match action {
+            Action::ToolCall { call, .. } if call.name == tool => Decision::Deny {
+                message: format!("{tool} is not allowed here"),
+            },
+            _ => Decision::Allow,
+        }
+    };
+    let script = || {
+        MockModel::script([
+            Step::tool_calls([
+                call(lookup_order {}, json!({"order_id": "A-1"})),
+                call(wait_for_gate {}, json!({})),
+            ]),
+            Step::text("done"),
+        ])
+    };
+    // Global: no `wait_for_gate` anywhere. Local: no `lookup_order` for
+    // the first agent only.
+    let outputs = |seen: &[AgentEvent]| -> Vec<String> {
+        seen.iter()
+            .filter_map(|event| match event {
+                AgentEvent::Run(agents_core::run::RunEvent::ToolOutput { output, .. }) => {
+                    Some(output.output.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let runtime = AgentRuntime::new(Runner::new(script()).policy(deny("wait_for_gate")));
+    let first = runtime
+        .spawn_with(
+            "r-1",
+            &agent(),
+            Desk::default(),
+            SpawnOptions::new().policy(deny("lookup_order")),
+        )
+        .unwrap();
+    let mut events = first.subscribe();
+    first.send("go").unwrap();
+    let seen = until_answered(&mut events, 1).await;
+    let got = outputs(&seen);
+    assert!(
+        got.iter().all(|o| o.contains("is not allowed here")),
+        "{got:?}"
+    );
+
+    let runtime = AgentRuntime::new(Runner::new(script()).policy(deny("wait_for_gate")));
+    let second = runtime.spawn("r-2", &agent(), Desk::default()).unwrap();
+    let mut events = second.subscribe();
+    second.send("go").unwrap();
+    let seen = until_answered(&mut events, 1).await;
+    let got = outputs(&seen);
+    assert!(got.contains(&"A-1: paid".to_owned()), "{got:?}");
+    assert!(
+        got.iter()
+            .any(|o| o.contains("wait_for_gate is not allowed here")),
+        "{got:?}"
+    );
+}

@@ -45,6 +45,7 @@
 //! shadow-agent-sdk's runtime of long-lived agents (handles, a registry,
 //! states); the OpenAI Agents SDK has no such runtime.
 
+mod handle;
 mod state;
 mod task;
 
@@ -52,13 +53,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
+pub use handle::{AgentHandle, DecideError, SendError};
 pub use state::{AgentEvent, AgentState};
-use task::{Control, Spawned};
+use task::Control;
 
 use crate::agent::Agent;
-use crate::run::{RunInput, Runner};
+use crate::policy::{Policy, SharedPolicy};
+use crate::run::Runner;
 use crate::session::{MemorySession, Session};
 
 /// How many messages wait for an agent at most.
@@ -73,17 +76,41 @@ pub enum SpawnError {
     AlreadyRunning(String),
 }
 
-/// Why a message was not queued.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SendError {
-    /// The agent's queue holds [`INPUT_QUEUE`] messages; the message is
-    /// given back.
-    #[error("the agent's input queue is full")]
-    Full(RunInput),
-    /// The agent has shut down.
-    #[error("the agent has shut down")]
-    Closed(RunInput),
+/// How an agent is spawned beyond its id, agent and context.
+pub struct SpawnOptions<Ctx> {
+    policies: Vec<SharedPolicy<Ctx>>,
+}
+
+impl<Ctx> Default for SpawnOptions<Ctx> {
+    fn default() -> Self {
+        SpawnOptions {
+            policies: Vec::new(),
+        }
+    }
+}
+
+impl<Ctx> fmt::Debug for SpawnOptions<Ctx> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpawnOptions")
+            .field("policies", &self.policies.len())
+            .finish()
+    }
+}
+
+impl<Ctx> SpawnOptions<Ctx> {
+    /// No options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A policy for this agent only (local), asked after the runtime's
+    /// (global: its runner's policies, `Runner::policy`) and the agent's
+    /// own (see [`crate::policy`]).
+    #[must_use]
+    pub fn policy(mut self, policy: impl Policy<Ctx> + 'static) -> Self {
+        self.policies.push(Arc::new(policy));
+        self
+    }
 }
 
 type SessionFactory = dyn Fn(&str) -> Arc<dyn Session> + Send + Sync;
@@ -174,6 +201,26 @@ where
     where
         Out: fmt::Display + Send + 'static,
     {
+        self.spawn_with(id, agent, context, SpawnOptions::new())
+    }
+
+    /// [`spawn`](Self::spawn) with `options` (policies for this agent).
+    ///
+    /// # Errors
+    /// As [`spawn`](Self::spawn).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn spawn_with<Out>(
+        &self,
+        id: impl Into<String>,
+        agent: &Agent<Ctx, Out>,
+        context: Ctx,
+        options: SpawnOptions<Ctx>,
+    ) -> Result<AgentHandle, SpawnError>
+    where
+        Out: fmt::Display + Send + 'static,
+    {
         let id = id.into();
         let mut agents = self.agents();
         if agents.contains_key(&id) {
@@ -185,6 +232,7 @@ where
             agent.clone(),
             context,
             session,
+            options.policies,
             self.registry_cleanup(&id),
         );
         agents.insert(
@@ -280,100 +328,11 @@ where
 }
 
 /// Waits for a terminal state.
-async fn wait_done(state: &mut watch::Receiver<AgentState>) -> AgentState {
+pub(super) async fn wait_done(state: &mut watch::Receiver<AgentState>) -> AgentState {
     let ended = state
         .wait_for(|s| matches!(s, AgentState::Done | AgentState::Failed { .. }))
         .await
         .map(|s| s.clone());
     // The sender is gone only once the task has ended.
     ended.unwrap_or(AgentState::Done)
-}
-
-/// Drives one long-lived agent: send it messages, watch it, interrupt it,
-/// shut it down. Cloneable; dropping every handle does not stop the agent
-/// (the runtime holds it until [`AgentRuntime::shutdown`]).
-#[derive(Clone)]
-pub struct AgentHandle {
-    id: Arc<str>,
-    input: mpsc::Sender<RunInput>,
-    control: mpsc::UnboundedSender<Control>,
-    state: watch::Receiver<AgentState>,
-    events: broadcast::Sender<AgentEvent>,
-}
-
-impl fmt::Debug for AgentHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AgentHandle")
-            .field("id", &self.id)
-            .field("state", &*self.state.borrow())
-            .finish_non_exhaustive()
-    }
-}
-
-impl AgentHandle {
-    fn new(id: String, spawned: Spawned) -> Self {
-        AgentHandle {
-            id: Arc::from(id),
-            input: spawned.input,
-            control: spawned.control,
-            state: spawned.state,
-            events: spawned.events,
-        }
-    }
-
-    /// The agent's id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// Queues a message; the agent answers it after the ones before it.
-    ///
-    /// # Errors
-    /// [`SendError::Full`] when [`INPUT_QUEUE`] messages wait already,
-    /// [`SendError::Closed`] once the agent has shut down; both give the
-    /// message back.
-    pub fn send(&self, input: impl Into<RunInput>) -> Result<(), SendError> {
-        self.input
-            .try_send(input.into())
-            .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(input) => SendError::Full(input),
-                mpsc::error::TrySendError::Closed(input) => SendError::Closed(input),
-            })
-    }
-
-    /// The agent's state, and its changes (`changed().await`).
-    pub fn state(&self) -> watch::Receiver<AgentState> {
-        self.state.clone()
-    }
-
-    /// The agent's events from now on: state changes, the events of each
-    /// message's run, and each message's ending. A subscriber more than
-    /// [`EVENT_BUFFER`](crate::run::EVENT_BUFFER) events behind loses the
-    /// oldest (`RecvError::Lagged`).
-    pub fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {
-        self.events.subscribe()
-    }
-
-    /// Stops the current message's model call or tools (the run ends
-    /// `Interrupted`, its interrupted turn not stored in the session, so
-    /// the session stays consistent); the agent stays alive and takes the
-    /// next message. Does nothing while idle.
-    pub fn interrupt(&self) {
-        let _ = self.control.send(Control::Interrupt);
-    }
-
-    /// Shuts the agent down: the current message's turn finishes (its
-    /// model call and tools, then stored), queued messages are dropped,
-    /// and the agent leaves the registry; waits until it has. The session
-    /// keeps everything stored, for a later spawn of the same id.
-    pub async fn shutdown(&self) -> AgentState {
-        let _ = self.control.send(Control::Shutdown);
-        let mut state = self.state.clone();
-        wait_done(&mut state).await
-    }
-
-    /// Asks for the shutdown without waiting for it.
-    pub fn request_shutdown(&self) {
-        let _ = self.control.send(Control::Shutdown);
-    }
 }

@@ -7,16 +7,33 @@ use std::sync::Arc;
 use futures::FutureExt as _;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::{AgentEvent, AgentState, INPUT_QUEUE};
+use std::collections::BTreeMap;
+
+use tokio::sync::oneshot;
+
+use super::{AgentEvent, AgentState, DecideError, INPUT_QUEUE};
 use crate::agent::Agent;
-use crate::run::{EVENT_BUFFER, RunError, RunEvent, RunInput, RunStatus, Runner};
+use crate::context::RunContext;
+use crate::policy::{Action, Decision as PolicyDecision, Policy, SharedPolicy};
+use crate::run::{
+    ApprovalDecision, EVENT_BUFFER, Run, RunError, RunEvent, RunInput, RunState, RunStatus, Runner,
+};
 use crate::session::Session;
 
 /// What a handle asks of the task, never queued behind input.
-#[derive(Debug, Clone, Copy)]
 pub(super) enum Control {
     Interrupt,
     Shutdown,
+    /// A person's decision on a pending call, answered on the channel.
+    Decide(Decision, oneshot::Sender<Result<(), DecideError>>),
+}
+
+/// A decision on the calls an agent's paused run waits for.
+pub(super) enum Decision {
+    Approve(String),
+    Reject(String, String),
+    /// For every call of the tool, for the rest of the agent's life.
+    Always(String, ApprovalDecision),
 }
 
 /// The channels of a spawned agent.
@@ -33,6 +50,7 @@ pub(super) fn spawn<Ctx, Out>(
     agent: Agent<Ctx, Out>,
     context: Ctx,
     session: Arc<dyn Session>,
+    policies: Vec<SharedPolicy<Ctx>>,
     on_end: Box<dyn FnOnce() + Send>,
 ) -> Spawned
 where
@@ -48,8 +66,11 @@ where
         agent,
         context,
         session,
+        policies,
         state: state_tx,
         events: events.clone(),
+        waiting: None,
+        remembered: BTreeMap::new(),
     };
     tokio::spawn(async move {
         // Leaves the registry however the loop ends (a panic included).
@@ -91,8 +112,23 @@ struct AgentTask<Ctx, Out> {
     agent: Agent<Ctx, Out>,
     context: Ctx,
     session: Arc<dyn Session>,
+    /// The spawn's own policies, after the runner's (the runtime's).
+    policies: Vec<SharedPolicy<Ctx>>,
     state: watch::Sender<AgentState>,
     events: broadcast::Sender<AgentEvent>,
+    /// A paused run waiting for decisions: input waits meanwhile.
+    waiting: Option<RunState>,
+    /// Decisions per tool for the rest of the agent's life.
+    remembered: BTreeMap<String, ApprovalDecision>,
+}
+
+/// A shared policy as a policy value.
+struct Local<Ctx>(SharedPolicy<Ctx>);
+
+impl<Ctx> Policy<Ctx> for Local<Ctx> {
+    fn decide(&self, ctx: &RunContext<Ctx>, action: &Action<'_>) -> PolicyDecision {
+        self.0.decide(ctx, action)
+    }
 }
 
 impl<Ctx, Out> AgentTask<Ctx, Out>
@@ -101,42 +137,91 @@ where
     Out: Display + Send + 'static,
 {
     async fn run(
-        self,
+        mut self,
         mut inputs: mpsc::Receiver<RunInput>,
         mut controls: mpsc::UnboundedReceiver<Control>,
     ) {
         loop {
+            let waiting = self.waiting.is_some();
             let input = tokio::select! {
                 biased;
                 control = controls.recv() => match control {
                     // Nothing runs: an interrupt has nothing to stop.
                     Some(Control::Interrupt) => continue,
+                    Some(Control::Decide(decision, reply)) => {
+                        let complete = match self.decide(decision) {
+                            Ok(complete) => {
+                                let _ = reply.send(Ok(()));
+                                complete
+                            }
+                            Err(error) => {
+                                let _ = reply.send(Err(error));
+                                false
+                            }
+                        };
+                        if let Some(state) = complete.then(|| self.waiting.take()).flatten() {
+                            let run = self.runner.resume(&self.agent, self.context.clone(), state);
+                            if self.answer(run, &mut controls).await {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
                     Some(Control::Shutdown) | None => break,
                 },
-                input = inputs.recv() => match input {
+                // While a run waits for decisions, input waits too: a new
+                // run would find the session's last turn unanswered.
+                input = inputs.recv(), if !waiting => match input {
                     Some(input) => input,
                     None => break,
                 },
             };
-            if self.answer(input, &mut controls).await {
+            let run = self.runner.run(&self.agent, self.context.clone(), input);
+            if self.answer(run, &mut controls).await {
                 break;
             }
         }
         self.set(AgentState::Done);
     }
 
-    /// Answers one message; whether a shutdown came meanwhile.
+    /// Applies a decision to the waiting run; whether every pending call
+    /// is now decided.
+    fn decide(&mut self, decision: Decision) -> Result<bool, DecideError> {
+        let Some(state) = self.waiting.as_mut() else {
+            return Err(DecideError::NotWaiting);
+        };
+        match decision {
+            Decision::Approve(call_id) => state.approve(call_id).map(drop),
+            Decision::Reject(call_id, message) => state.reject(call_id, message).map(drop),
+            Decision::Always(tool, decision) => {
+                let applied = match &decision {
+                    ApprovalDecision::Approve => state.approve_always(tool.clone()).map(drop),
+                    ApprovalDecision::Reject { message } => {
+                        state.reject_always(tool.clone(), message.clone()).map(drop)
+                    }
+                };
+                if applied.is_ok() {
+                    self.remembered.insert(tool, decision);
+                }
+                applied
+            }
+        }
+        .map_err(DecideError::Approval)?;
+        Ok(self.waiting.as_ref().is_some_and(all_decided))
+    }
+
+    /// Runs `run` (a message's, or a resumed one) to its end; whether a
+    /// shutdown came meanwhile.
     async fn answer(
-        &self,
-        input: RunInput,
+        &mut self,
+        mut run: Run<Ctx, Out>,
         controls: &mut mpsc::UnboundedReceiver<Control>,
     ) -> bool {
         self.set(AgentState::Processing);
-        let run = self
-            .runner
-            .run(&self.agent, self.context.clone(), input)
-            .session(Arc::clone(&self.session));
-        let (handle, mut run_events) = run.start_with_events();
+        for policy in &self.policies {
+            run = run.policy(Local(Arc::clone(policy)));
+        }
+        let (handle, mut run_events) = run.session(Arc::clone(&self.session)).start_with_events();
         let steer = handle.controls();
         let mut result = std::pin::pin!(handle.result());
         let mut shutting_down = false;
@@ -146,6 +231,9 @@ where
                 biased;
                 control = controls.recv(), if !shutting_down => match control {
                     Some(Control::Interrupt) => steer.interrupt(),
+                    Some(Control::Decide(_, reply)) => {
+                        let _ = reply.send(Err(DecideError::NotWaiting));
+                    }
                     Some(Control::Shutdown) | None => {
                         shutting_down = true;
                         steer.cancel_after_turn();
@@ -163,6 +251,28 @@ where
         while let Ok(event) = run_events.try_recv() {
             self.follow(event);
         }
+        let outcome = match outcome {
+            Err(RunError::ApprovalRequired { mut state }) => {
+                // The decisions remembered for this agent apply first; when
+                // they decide every pending call, the run goes on at once.
+                for (tool, decision) in &self.remembered {
+                    let _ = match decision {
+                        ApprovalDecision::Approve => state.approve_always(tool.clone()).map(drop),
+                        ApprovalDecision::Reject { message } => {
+                            state.reject_always(tool.clone(), message.clone()).map(drop)
+                        }
+                    };
+                }
+                if all_decided(&state) && !shutting_down {
+                    let run = self
+                        .runner
+                        .resume(&self.agent, self.context.clone(), *state);
+                    return Box::pin(self.answer(run, controls)).await;
+                }
+                Err(RunError::ApprovalRequired { state })
+            }
+            other => other,
+        };
         let answered = match &outcome {
             Ok(result) => AgentEvent::Answered {
                 status: result.status,
@@ -179,6 +289,7 @@ where
         match outcome {
             Err(RunError::ApprovalRequired { state }) => {
                 let pending = state.pending().iter().map(|p| p.call_id.clone()).collect();
+                self.waiting = Some(*state);
                 self.set(AgentState::WaitingForApproval { pending });
             }
             _ => self.set(AgentState::Idle),
@@ -215,4 +326,11 @@ where
             let _ = self.events.send(AgentEvent::State(state));
         }
     }
+}
+
+/// Whether every pending call of `state` has a decision.
+fn all_decided(state: &RunState) -> bool {
+    state.pending().iter().all(|pending| {
+        state.decisions.contains_key(&pending.call_id) || state.always.contains_key(&pending.tool)
+    })
 }
