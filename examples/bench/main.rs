@@ -257,6 +257,68 @@ async fn history(length: usize, runs: u64, batches: usize) {
     );
 }
 
+/// Long-lived agents: `agents` idle agents alive in one runtime (memory
+/// per agent, time to spawn and to shut down all), then each answering one
+/// message at once (messages/s).
+async fn runtime_agents(agents: usize) {
+    use agents_core::runtime::{AgentEvent, AgentRuntime};
+
+    let rss_before = current_rss_mb();
+    let model = MockModel::script((0..agents).map(|_| Step::text("ok")));
+    let runtime = AgentRuntime::new(Runner::new(model));
+    let agent = Billing.as_agent();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..agents)
+        .map(|i| {
+            runtime
+                .spawn(format!("agent-{i}"), &agent, Gate::open())
+                .unwrap()
+        })
+        .collect();
+    let spawn_s = start.elapsed().as_secs_f64();
+    let rss_idle = current_rss_mb();
+    let mut subscribers: Vec<_> = handles.iter().map(|h| h.subscribe()).collect();
+    let start = Instant::now();
+    for handle in &handles {
+        handle.send("hello").unwrap();
+    }
+    for events in &mut subscribers {
+        while !matches!(events.recv().await, Ok(AgentEvent::Answered { .. })) {}
+    }
+    let answer_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let ended = runtime.shutdown_all().await;
+    assert_eq!(ended.len(), agents);
+    let shutdown_s = start.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({
+            "impl": "agents-rs",
+            "config": "runtime_agents",
+            "agents": agents,
+            "spawn_all_ms": (spawn_s * 1e4).round() / 10.0,
+            "kb_per_idle_agent": ((rss_idle - rss_before) * 1024.0 / agents as f64 * 10.0).round() / 10.0,
+            "messages_per_s": (agents as f64 / answer_s).round(),
+            "shutdown_all_ms": (shutdown_s * 1e4).round() / 10.0,
+            "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+        })
+    );
+}
+
+/// The process's resident set now (`VmRSS`), in MB.
+fn current_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -285,6 +347,9 @@ async fn main() {
         if wanted(&format!("history_{length}")) {
             history(length, 20_000 / scale / (1 + length as u64 / 100), 5).await;
         }
+    }
+    if wanted("runtime_agents") {
+        runtime_agents(10_000 / scale as usize).await;
     }
     // Last: its peak RSS is the process's peak.
     if wanted("concurrent") {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use super::task::{Control, Decision, Spawned};
+use super::task::{Control, Decision, Events, Spawned};
 use super::{AgentEvent, AgentState, wait_done};
 use crate::run::{ApprovalDecision, ApprovalError, RunInput};
 
@@ -46,7 +46,7 @@ pub struct AgentHandle {
     input: mpsc::Sender<RunInput>,
     control: mpsc::UnboundedSender<Control>,
     state: watch::Receiver<AgentState>,
-    events: broadcast::Sender<AgentEvent>,
+    events: Events,
 }
 
 impl fmt::Debug for AgentHandle {

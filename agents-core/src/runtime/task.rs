@@ -41,7 +41,26 @@ pub(super) struct Spawned {
     pub(super) input: mpsc::Sender<RunInput>,
     pub(super) control: mpsc::UnboundedSender<Control>,
     pub(super) state: watch::Receiver<AgentState>,
-    pub(super) events: broadcast::Sender<AgentEvent>,
+    pub(super) events: Events,
+}
+
+/// An agent's event channel, made on the first subscription: an agent
+/// nobody watches holds no buffer and builds no event.
+#[derive(Clone, Default)]
+pub(super) struct Events(Arc<std::sync::OnceLock<broadcast::Sender<AgentEvent>>>);
+
+impl Events {
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {
+        self.0
+            .get_or_init(|| broadcast::channel(EVENT_BUFFER).0)
+            .subscribe()
+    }
+
+    fn send(&self, event: impl FnOnce() -> AgentEvent) {
+        if let Some(sender) = self.0.get() {
+            let _ = sender.send(event());
+        }
+    }
 }
 
 /// Starts the task of one agent.
@@ -60,7 +79,7 @@ where
     let (input, inputs) = mpsc::channel(INPUT_QUEUE);
     let (control, controls) = mpsc::unbounded_channel();
     let (state_tx, state) = watch::channel(AgentState::Idle);
-    let (events, _) = broadcast::channel(EVENT_BUFFER);
+    let events = Events::default();
     let task = AgentTask {
         runner,
         agent,
@@ -115,7 +134,7 @@ struct AgentTask<Ctx, Out> {
     /// The spawn's own policies, after the runner's (the runtime's).
     policies: Vec<SharedPolicy<Ctx>>,
     state: watch::Sender<AgentState>,
-    events: broadcast::Sender<AgentEvent>,
+    events: Events,
     /// A paused run waiting for decisions: input waits meanwhile.
     waiting: Option<RunState>,
     /// Decisions per tool for the rest of the agent's life.
@@ -136,6 +155,8 @@ where
     Ctx: Clone + Send + Sync + 'static,
     Out: Display + Send + 'static,
 {
+    /// The agent's life. A message's run is boxed while it runs, so an
+    /// idle agent holds only its channels and state.
     async fn run(
         mut self,
         mut inputs: mpsc::Receiver<RunInput>,
@@ -161,7 +182,7 @@ where
                         };
                         if let Some(state) = complete.then(|| self.waiting.take()).flatten() {
                             let run = self.runner.resume(&self.agent, self.context.clone(), state);
-                            if self.answer(run, &mut controls).await {
+                            if Box::pin(self.answer(run, &mut controls)).await {
                                 break;
                             }
                         }
@@ -177,7 +198,7 @@ where
                 },
             };
             let run = self.runner.run(&self.agent, self.context.clone(), input);
-            if self.answer(run, &mut controls).await {
+            if Box::pin(self.answer(run, &mut controls)).await {
                 break;
             }
         }
@@ -285,7 +306,7 @@ where
                 error: Some(Arc::from(error.to_string())),
             },
         };
-        let _ = self.events.send(answered);
+        self.events.send(|| answered);
         match outcome {
             Err(RunError::ApprovalRequired { state }) => {
                 let pending = state.pending().iter().map(|p| p.call_id.clone()).collect();
@@ -311,7 +332,7 @@ where
             }
             _ => {}
         }
-        let _ = self.events.send(AgentEvent::Run(event));
+        self.events.send(|| AgentEvent::Run(event));
     }
 
     fn set(&self, state: AgentState) {
@@ -323,7 +344,7 @@ where
             changes
         });
         if changed {
-            let _ = self.events.send(AgentEvent::State(state));
+            self.events.send(|| AgentEvent::State(state));
         }
     }
 }
