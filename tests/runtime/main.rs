@@ -453,3 +453,57 @@ async fn global_rules_apply_to_every_agent_and_local_ones_to_theirs() {
         "{got:?}"
     );
 }
+
+/// A model whose first call never answers; the later ones are the mock's.
+struct SilentFirst {
+    calls: std::sync::atomic::AtomicU32,
+    then: MockModel,
+}
+
+impl Model for SilentFirst {
+    fn call(
+        &self,
+        request: agents_core::ModelRequest,
+    ) -> agents_core::model::BoxFuture<
+        '_,
+        Result<agents_core::ModelResponse, agents_core::ModelError>,
+    > {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            return Box::pin(std::future::pending());
+        }
+        self.then.call(request)
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_model_call_leaves_the_agent_ready_for_the_next_message() {
+    let model = SilentFirst {
+        calls: Default::default(),
+        then: MockModel::script([Step::text("Here now.")]),
+    };
+    let runtime = AgentRuntime::new(Runner::new(model));
+    let clerk = runtime.spawn("m-1", &agent(), Desk::default()).unwrap();
+    let mut events = clerk.subscribe();
+    let mut state = clerk.state();
+    clerk.send("Hello?").unwrap();
+    state
+        .wait_for(|s| *s == AgentState::Processing)
+        .await
+        .unwrap();
+    clerk.interrupt();
+    let seen = until_answered(&mut events, 1).await;
+    assert!(matches!(
+        seen.last().unwrap(),
+        AgentEvent::Answered {
+            status: RunStatus::Interrupted,
+            ..
+        }
+    ));
+    clerk.send("Hello again?").unwrap();
+    let seen = until_answered(&mut events, 1).await;
+    assert!(matches!(
+        seen.last().unwrap(),
+        AgentEvent::Answered { status: RunStatus::Completed, output: Some(text), .. } if &**text == "Here now."
+    ));
+    runtime.shutdown_all().await;
+}
