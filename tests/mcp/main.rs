@@ -506,3 +506,40 @@ async fn an_http_server_that_is_not_there_is_an_error_output() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_servers_tools_can_be_added_for_one_run() {
+    let server = in_process().await;
+    let base: Agent<()> = Agent::builder("Assistant").tool(echo {}).build().unwrap();
+    // A collision is refused, naming the name.
+    let error = base.with_tools(server.tools().await.unwrap()).unwrap_err();
+    assert!(
+        matches!(&error, AgentError::DuplicateToolName { name, .. } if name == "echo"),
+        "{error:?}"
+    );
+    let tools = McpServer::serve("calc", duplex())
+        .await
+        .unwrap()
+        .allow(["add"])
+        .tools()
+        .await
+        .unwrap();
+    let for_this_run = base.with_tools(tools).unwrap();
+    let model = MockModel::script([
+        Step::tool_call("add", json!({"a": 1, "b": 1})),
+        Step::text("2"),
+    ]);
+    let result = Runner::new(model.clone())
+        .run(&for_this_run, (), "1+1")
+        .await
+        .unwrap();
+    assert_eq!(result.tool_executions[0].output().output, r#"{"sum":2}"#);
+    let offered: Vec<String> = model.requests()[0]
+        .tools
+        .iter()
+        .map(|tool| tool.name.clone())
+        .collect();
+    assert_eq!(offered, ["echo", "add"]);
+    // The agent itself is unchanged.
+    assert_eq!(base.tool_definitions().len(), 1);
+}

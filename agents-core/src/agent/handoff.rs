@@ -260,6 +260,15 @@ pub(crate) enum HandoffTarget<Ctx> {
     Lazy(fn() -> Arc<AgentCore<Ctx>>),
 }
 
+impl<Ctx> Clone for HandoffTarget<Ctx> {
+    fn clone(&self) -> Self {
+        match self {
+            HandoffTarget::Ready(core) => HandoffTarget::Ready(Arc::clone(core)),
+            HandoffTarget::Lazy(make) => HandoffTarget::Lazy(*make),
+        }
+    }
+}
+
 impl<Ctx> HandoffTarget<Ctx> {
     pub(crate) fn resolve(&self) -> Arc<AgentCore<Ctx>> {
         match self {
@@ -293,6 +302,23 @@ pub(crate) struct HandoffEntry<Ctx> {
     pub(crate) input_filter: Option<HandoffInputFilter>,
     /// Whether the handoff is offered on a turn; `None`: always.
     pub(crate) enabled: Option<EnabledFn<Ctx>>,
+}
+
+impl<Ctx> Clone for HandoffEntry<Ctx> {
+    fn clone(&self) -> Self {
+        HandoffEntry {
+            tool_name: self.tool_name.clone(),
+            description: self.description.clone(),
+            target_name: Arc::clone(&self.target_name),
+            target: self.target.clone(),
+            target_output: self.target_output,
+            parameters: self.parameters.clone(),
+            on_handoff: self.on_handoff.clone(),
+            convert: self.convert.clone(),
+            input_filter: self.input_filter.clone(),
+            enabled: self.enabled.clone(),
+        }
+    }
 }
 
 impl<Ctx> HandoffEntry<Ctx> {

@@ -37,7 +37,7 @@ use crate::guardrail::{GuardrailOutput, InputGuardrail, ToolGuardrail};
 use crate::hooks::DynRunHooks;
 use crate::model::{BoxFuture, ModelSettings, OutputSchema};
 use crate::policy::SharedPolicy;
-use crate::tool::{DynTool, SharedOutputFilter, ToolDefinition};
+use crate::tool::{DynTool, SharedOutputFilter, Tool, ToolDefinition};
 
 /// What the runner does after the agent's tools ran.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -169,6 +169,42 @@ pub(crate) struct AgentCore<Ctx> {
     pub(crate) tool_use_fn: Option<ToolUseFn<Ctx>>,
 }
 
+impl<Ctx> Clone for AgentCore<Ctx> {
+    fn clone(&self) -> Self {
+        AgentCore {
+            name: Arc::clone(&self.name),
+            handoff_description: self.handoff_description.clone(),
+            instructions: self.instructions.clone(),
+            tools: self.tools.clone(),
+            handoffs: self.handoffs.clone(),
+            tool_definitions: Arc::clone(&self.tool_definitions),
+            output: self.output.clone(),
+            model: self.model.clone(),
+            model_settings: self.model_settings.clone(),
+            tool_use_behavior: self.tool_use_behavior.clone(),
+            reset_tool_choice: self.reset_tool_choice,
+            max_concurrent_tool_calls: self.max_concurrent_tool_calls,
+            input_guardrails: self.input_guardrails.clone(),
+            output_guardrails: self.output_guardrails.clone(),
+            tool_guardrails: self.tool_guardrails.clone(),
+            hooks: self.hooks.clone(),
+            output_filters: self.output_filters.clone(),
+            policies: self.policies.clone(),
+            tool_use_fn: self.tool_use_fn.clone(),
+        }
+    }
+}
+
+impl<Ctx> Clone for ErasedOutputGuardrail<Ctx> {
+    fn clone(&self) -> Self {
+        ErasedOutputGuardrail {
+            name: Arc::clone(&self.name),
+            stage: self.stage,
+            check: Arc::clone(&self.check),
+        }
+    }
+}
+
 /// An agent's output guardrail, checked on its output at the conversion
 /// stage it was added for (`convert_output` adds stages).
 pub(crate) struct ErasedOutputGuardrail<Ctx> {
@@ -284,6 +320,39 @@ impl<Ctx: Send + Sync + 'static> Agent<Ctx, String> {
 }
 
 impl<Ctx, Out> Agent<Ctx, Out> {
+    /// This agent with `tools` added (e.g. an MCP server's, for one run:
+    /// `runner.run(&agent.with_tools(server.tools().await?)?, ..)`); the
+    /// agent itself is unchanged. The OpenAI Agents SDK's
+    /// `agent.clone(tools=...)`.
+    ///
+    /// # Errors
+    /// [`AgentError::DuplicateToolName`] when an added tool's name is
+    /// taken (by a tool, a handoff or another added tool).
+    pub fn with_tools<T: Tool<Ctx>>(
+        &self,
+        tools: impl IntoIterator<Item = T>,
+    ) -> Result<Self, AgentError> {
+        let mut core = AgentCore::clone(&self.core);
+        let mut definitions: Vec<ToolDefinition> = core.tool_definitions.to_vec();
+        let first_handoff = core.tools.len();
+        let mut added = Vec::new();
+        for tool in tools {
+            let definition = Tool::definition(&tool);
+            if definitions.iter().any(|d| d.name == definition.name) {
+                return Err(AgentError::DuplicateToolName {
+                    agent: core.name.to_string(),
+                    name: definition.name,
+                });
+            }
+            // Function tools come before the handoff tools.
+            definitions.insert(first_handoff + added.len(), definition);
+            added.push(Arc::new(tool) as Arc<dyn DynTool<Ctx>>);
+        }
+        core.tools.extend(added);
+        core.tool_definitions = definitions.into();
+        Ok(Agent::from_core(Arc::new(core)))
+    }
+
     pub(crate) fn from_core(core: Arc<AgentCore<Ctx>>) -> Self {
         Agent {
             core,

@@ -59,10 +59,14 @@
 //! is; any other is sent as the server wrote it, not strict
 //! ([`McpTool::strict_error`] says why).
 //!
+//! For one run only, add them to a copy of an agent:
+//! `runner.run(&agent.with_tools(server.tools().await?)?, ctx, input)`.
+//!
 //! Differences from the OpenAI Agents SDK: there, servers are attached to
 //! an agent (`mcp_servers=[...]`) and listed on every turn; here their
-//! tools are added like any other (`.tools(server.tools().await?)`), so a
-//! mis-named or colliding tool fails when the agent is built.
+//! tools are added like any other (`.tools(server.tools().await?)` on the
+//! builder, or `Agent::with_tools` for a run), so a mis-named or colliding
+//! tool fails when the agent is built.
 
 mod server;
 mod tool;
