@@ -507,3 +507,87 @@ async fn an_interrupted_model_call_leaves_the_agent_ready_for_the_next_message()
     ));
     runtime.shutdown_all().await;
 }
+
+/// The context of a parent that consults its sub-agent.
+#[derive(Clone, Default)]
+struct Team {
+    expert: Arc<std::sync::Mutex<Option<agents_core::runtime::AgentHandle>>>,
+}
+
+/// Asks the expert sub-agent.
+#[tool]
+async fn consult(team: &Team, question: String) -> String {
+    let expert = team
+        .expert
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the expert is spawned");
+    match expert.ask(question).await {
+        Ok(answer) => answer.output.as_deref().unwrap_or("").to_owned(),
+        Err(error) => format!("no answer: {error}"),
+    }
+}
+
+#[tokio::test]
+async fn a_parent_waits_on_its_sub_agent_and_shuts_down_with_its_children() {
+    let lead: Agent<Team> = Agent::builder("Lead").tool(consult {}).build().unwrap();
+    let expert: Agent<Team> = Agent::builder("Expert").build().unwrap();
+    // One script for the three agents, in the order they call the model.
+    let model = MockModel::script([
+        Step::tool_calls([call(consult {}, json!({"question": "Is A-1 refundable?"}))]),
+        Step::text("Yes, within 30 days."),
+        Step::text("The expert says: yes."),
+    ]);
+    let runtime = AgentRuntime::new(Runner::new(model));
+    let team = Team::default();
+    let parent = runtime.spawn("lead", &lead, team.clone()).unwrap();
+    let child = runtime
+        .spawn_child("lead", "expert", &expert, team.clone())
+        .unwrap();
+    let other = runtime
+        .spawn_child("lead", "archivist", &expert, team.clone())
+        .unwrap();
+    *team.expert.lock().unwrap() = Some(child.clone());
+    assert!(matches!(
+        runtime.spawn_child("nobody", "x", &expert, team.clone()),
+        Err(SpawnError::NoParent(parent)) if parent == "nobody"
+    ));
+    assert_eq!(runtime.children("lead"), ["archivist", "expert"]);
+
+    let mut events = parent.subscribe();
+    parent.send("Can I get a refund for A-1?").unwrap();
+    let seen = until_answered(&mut events, 1).await;
+    assert!(
+        states(&seen).contains(&AgentState::WaitingForSubAgent {
+            id: "expert".into()
+        }),
+        "{:?}",
+        states(&seen)
+    );
+    assert!(matches!(
+        seen.last().unwrap(),
+        AgentEvent::Answered { output: Some(text), .. } if &**text == "The expert says: yes."
+    ));
+
+    // Shutting the parent down takes its sub-agents first.
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let watchers: Vec<_> = [("lead", &parent), ("expert", &child), ("archivist", &other)]
+        .into_iter()
+        .map(|(id, handle)| {
+            let mut state = handle.state();
+            let order = Arc::clone(&order);
+            tokio::spawn(async move {
+                let _ = state.wait_for(|s| *s == AgentState::Done).await;
+                order.lock().unwrap().push(id);
+            })
+        })
+        .collect();
+    assert_eq!(runtime.shutdown("lead").await, Some(AgentState::Done));
+    for watcher in watchers {
+        watcher.await.unwrap();
+    }
+    let order = order.lock().unwrap().clone();
+    assert_eq!(order.last(), Some(&"lead"), "{order:?}");
+    assert_eq!(runtime.count(), 0);
+}

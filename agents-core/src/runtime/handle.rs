@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use super::task::{Control, Decision, Events, Spawned};
-use super::{AgentEvent, AgentState, wait_done};
+use super::task::{Control, Decision, Events, Message, Spawned};
+use super::{AgentEvent, AgentState, Answer, wait_done};
 use crate::run::{ApprovalDecision, ApprovalError, RunInput};
 
 /// Why a message was not queued.
@@ -20,6 +20,9 @@ pub enum SendError {
     /// The agent has shut down.
     #[error("the agent has shut down")]
     Closed(RunInput),
+    /// The agent shut down before answering ([`AgentHandle::ask`]).
+    #[error("the agent shut down before answering")]
+    Unanswered,
 }
 
 /// Why a decision on a pending call was not taken.
@@ -43,10 +46,20 @@ pub enum DecideError {
 #[derive(Clone)]
 pub struct AgentHandle {
     id: Arc<str>,
-    input: mpsc::Sender<RunInput>,
+    input: mpsc::Sender<Message>,
     control: mpsc::UnboundedSender<Control>,
     state: watch::Receiver<AgentState>,
     events: Events,
+    /// The parent of a sub-agent: its state shows when it waits on this
+    /// one.
+    parent: Option<Parent>,
+}
+
+/// What a sub-agent's handle knows of its parent.
+#[derive(Clone)]
+pub(super) struct Parent {
+    pub(super) state: Arc<watch::Sender<AgentState>>,
+    pub(super) events: Events,
 }
 
 impl fmt::Debug for AgentHandle {
@@ -59,8 +72,9 @@ impl fmt::Debug for AgentHandle {
 }
 
 impl AgentHandle {
-    pub(super) fn new(id: String, spawned: Spawned) -> Self {
+    pub(super) fn new(id: String, spawned: Spawned, parent: Option<Parent>) -> Self {
         AgentHandle {
+            parent,
             id: Arc::from(id),
             input: spawned.input,
             control: spawned.control,
@@ -81,11 +95,55 @@ impl AgentHandle {
     /// [`SendError::Closed`] once the agent has shut down; both give the
     /// message back.
     pub fn send(&self, input: impl Into<RunInput>) -> Result<(), SendError> {
+        self.queue(input.into(), None)
+    }
+
+    /// Queues a message and waits for its answer. On a sub-agent (see
+    /// [`AgentRuntime::spawn_child`](super::AgentRuntime::spawn_child)),
+    /// its parent's state is `WaitingForSubAgent` meanwhile (a parent's
+    /// tool asking its child).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); [`SendError::Unanswered`] when the agent
+    /// shuts down first.
+    pub async fn ask(&self, input: impl Into<RunInput>) -> Result<Answer, SendError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue(input.into(), Some(reply))?;
+        let waiting = AgentState::WaitingForSubAgent {
+            id: self.id.to_string(),
+        };
+        let previous = self.parent.as_ref().map(|parent| {
+            let previous = parent.state.send_replace(waiting.clone());
+            parent.events.send(|| AgentEvent::State(waiting.clone()));
+            (parent, previous)
+        });
+        let answer = answer.await.map_err(|_| SendError::Unanswered);
+        if let Some((parent, previous)) = previous {
+            // Back to what the parent was doing, unless it moved on.
+            let restored = parent.state.send_if_modified(|state| {
+                let ours = *state == waiting;
+                if ours {
+                    *state = previous.clone();
+                }
+                ours
+            });
+            if restored {
+                parent.events.send(|| AgentEvent::State(previous));
+            }
+        }
+        answer
+    }
+
+    fn queue(
+        &self,
+        input: RunInput,
+        reply: Option<oneshot::Sender<Answer>>,
+    ) -> Result<(), SendError> {
         self.input
-            .try_send(input.into())
+            .try_send(Message { input, reply })
             .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(input) => SendError::Full(input),
-                mpsc::error::TrySendError::Closed(input) => SendError::Closed(input),
+                mpsc::error::TrySendError::Full(message) => SendError::Full(message.input),
+                mpsc::error::TrySendError::Closed(message) => SendError::Closed(message.input),
             })
     }
 

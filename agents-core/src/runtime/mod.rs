@@ -46,6 +46,7 @@
 //! states); the OpenAI Agents SDK has no such runtime.
 
 mod handle;
+mod spawn;
 mod state;
 mod task;
 
@@ -55,63 +56,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{mpsc, watch};
 
+use handle::Parent;
 pub use handle::{AgentHandle, DecideError, SendError};
-pub use state::{AgentEvent, AgentState};
+pub use spawn::{SpawnError, SpawnOptions};
+pub use state::{AgentEvent, AgentState, Answer};
 use task::Control;
 
 use crate::agent::Agent;
-use crate::policy::{Policy, SharedPolicy};
 use crate::run::Runner;
 use crate::session::{MemorySession, Session};
 
 /// How many messages wait for an agent at most.
 pub const INPUT_QUEUE: usize = 32;
-
-/// Why an agent was not spawned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SpawnError {
-    /// An agent with this id is running: shut it down first.
-    #[error("an agent is already running as `{0}`")]
-    AlreadyRunning(String),
-}
-
-/// How an agent is spawned beyond its id, agent and context.
-pub struct SpawnOptions<Ctx> {
-    policies: Vec<SharedPolicy<Ctx>>,
-}
-
-impl<Ctx> Default for SpawnOptions<Ctx> {
-    fn default() -> Self {
-        SpawnOptions {
-            policies: Vec::new(),
-        }
-    }
-}
-
-impl<Ctx> fmt::Debug for SpawnOptions<Ctx> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SpawnOptions")
-            .field("policies", &self.policies.len())
-            .finish()
-    }
-}
-
-impl<Ctx> SpawnOptions<Ctx> {
-    /// No options.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A policy for this agent only (local), asked after the runtime's
-    /// (global: its runner's policies, `Runner::policy`) and the agent's
-    /// own (see [`crate::policy`]).
-    #[must_use]
-    pub fn policy(mut self, policy: impl Policy<Ctx> + 'static) -> Self {
-        self.policies.push(Arc::new(policy));
-        self
-    }
-}
 
 type SessionFactory = dyn Fn(&str) -> Arc<dyn Session> + Send + Sync;
 
@@ -131,6 +87,10 @@ struct Inner<Ctx> {
 struct Entry {
     control: mpsc::UnboundedSender<Control>,
     done: watch::Receiver<AgentState>,
+    /// What a sub-agent's handle needs of this agent.
+    link: Parent,
+    /// The agent that spawned this one as its sub-agent.
+    parent: Option<String>,
 }
 
 impl<Ctx> Clone for AgentRuntime<Ctx> {
@@ -221,11 +181,57 @@ where
     where
         Out: fmt::Display + Send + 'static,
     {
-        let id = id.into();
+        self.start(id.into(), None, agent, context, options)
+    }
+
+    /// Starts `agent` as the sub-agent `id` of the running agent `parent`
+    /// (typically from a tool of the parent, which then
+    /// [`ask`](AgentHandle::ask)s it; the parent's state is
+    /// `WaitingForSubAgent` meanwhile). [`shutdown`](Self::shutdown) of the
+    /// parent shuts its sub-agents down first, then the parent; a parent
+    /// that ends otherwise (its own handle's `shutdown`) asks its
+    /// sub-agents to shut down as it leaves.
+    ///
+    /// # Errors
+    /// [`SpawnError::NoParent`], [`SpawnError::AlreadyRunning`].
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn spawn_child<Out>(
+        &self,
+        parent: &str,
+        id: impl Into<String>,
+        agent: &Agent<Ctx, Out>,
+        context: Ctx,
+    ) -> Result<AgentHandle, SpawnError>
+    where
+        Out: fmt::Display + Send + 'static,
+    {
+        self.start(id.into(), Some(parent), agent, context, SpawnOptions::new())
+    }
+
+    fn start<Out>(
+        &self,
+        id: String,
+        parent: Option<&str>,
+        agent: &Agent<Ctx, Out>,
+        context: Ctx,
+        options: SpawnOptions<Ctx>,
+    ) -> Result<AgentHandle, SpawnError>
+    where
+        Out: fmt::Display + Send + 'static,
+    {
         let mut agents = self.agents();
         if agents.contains_key(&id) {
             return Err(SpawnError::AlreadyRunning(id));
         }
+        let link = match parent {
+            Some(parent) => match agents.get(parent) {
+                Some(entry) => Some(entry.link.clone()),
+                None => return Err(SpawnError::NoParent(parent.to_owned())),
+            },
+            None => None,
+        };
         let session = (self.inner.sessions)(&id);
         let spawned = task::spawn(
             self.inner.runner.clone(),
@@ -240,9 +246,14 @@ where
             Entry {
                 control: spawned.control.clone(),
                 done: spawned.state.clone(),
+                link: Parent {
+                    state: Arc::clone(&spawned.state_tx),
+                    events: spawned.events.clone(),
+                },
+                parent: parent.map(str::to_owned),
             },
         );
-        Ok(AgentHandle::new(id, spawned))
+        Ok(AgentHandle::new(id, spawned, link))
     }
 
     /// The ids of the running agents, sorted.
@@ -265,6 +276,10 @@ where
     /// Shuts `id` down (see [`AgentHandle::shutdown`]) and waits until it
     /// has; `None` when no agent runs as `id`.
     pub async fn shutdown(&self, id: &str) -> Option<AgentState> {
+        // Sub-agents first, deepest first.
+        for child in self.children(id) {
+            Box::pin(self.shutdown(&child)).await;
+        }
         let (control, mut done) = {
             let agents = self.agents();
             let entry = agents.get(id)?;
@@ -272,6 +287,18 @@ where
         };
         let _ = control.send(Control::Shutdown);
         Some(wait_done(&mut done).await)
+    }
+
+    /// The running sub-agents of `id`, sorted.
+    pub fn children(&self, id: &str) -> Vec<String> {
+        let mut children: Vec<String> = self
+            .agents()
+            .iter()
+            .filter(|(_, entry)| entry.parent.as_deref() == Some(id))
+            .map(|(child, _)| child.clone())
+            .collect();
+        children.sort();
+        children
     }
 
     /// Shuts every agent down, all at once, and waits for them; how each
@@ -317,11 +344,14 @@ where
         let id = id.to_owned();
         Box::new(move || {
             if let Some(inner) = inner.upgrade() {
-                inner
-                    .agents
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&id);
+                let mut agents = inner.agents.lock().unwrap_or_else(PoisonError::into_inner);
+                agents.remove(&id);
+                // Its sub-agents go with it.
+                for entry in agents.values() {
+                    if entry.parent.as_deref() == Some(id.as_str()) {
+                        let _ = entry.control.send(Control::Shutdown);
+                    }
+                }
             }
         })
     }

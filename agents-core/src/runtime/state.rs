@@ -25,6 +25,12 @@ pub enum AgentState {
         /// The call ids waiting.
         pending: Vec<String>,
     },
+    /// A tool of its run waits for the answer of its sub-agent `id`
+    /// ([`AgentHandle::ask`](super::AgentHandle::ask) on a child).
+    WaitingForSubAgent {
+        /// The sub-agent's id.
+        id: String,
+    },
     /// Shut down: it takes no more input.
     Done,
     /// Its task failed (a panic in it); it takes no more input.
@@ -53,4 +59,15 @@ pub enum AgentEvent {
         /// The error's text, when it failed.
         error: Option<Arc<str>>,
     },
+}
+
+/// How a message was answered ([`AgentHandle::ask`](super::AgentHandle::ask)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// How the message's run ended.
+    pub status: RunStatus,
+    /// The final output as text, when the run produced one.
+    pub output: Option<Arc<str>>,
+    /// The error's text, when it failed.
+    pub error: Option<Arc<str>>,
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use tokio::sync::oneshot;
 
-use super::{AgentEvent, AgentState, DecideError, INPUT_QUEUE};
+use super::{AgentEvent, AgentState, Answer, DecideError, INPUT_QUEUE};
 use crate::agent::Agent;
 use crate::context::RunContext;
 use crate::policy::{Action, Decision as PolicyDecision, Policy, SharedPolicy};
@@ -36,11 +36,19 @@ pub(super) enum Decision {
     Always(String, ApprovalDecision),
 }
 
+/// A queued message, with where its answer goes when someone waits.
+pub(super) struct Message {
+    pub(super) input: RunInput,
+    pub(super) reply: Option<oneshot::Sender<Answer>>,
+}
+
 /// The channels of a spawned agent.
 pub(super) struct Spawned {
-    pub(super) input: mpsc::Sender<RunInput>,
+    pub(super) input: mpsc::Sender<Message>,
     pub(super) control: mpsc::UnboundedSender<Control>,
     pub(super) state: watch::Receiver<AgentState>,
+    /// The agent's state, as its sub-agents' asks set it.
+    pub(super) state_tx: Arc<watch::Sender<AgentState>>,
     pub(super) events: Events,
 }
 
@@ -56,7 +64,7 @@ impl Events {
             .subscribe()
     }
 
-    fn send(&self, event: impl FnOnce() -> AgentEvent) {
+    pub(super) fn send(&self, event: impl FnOnce() -> AgentEvent) {
         if let Some(sender) = self.0.get() {
             let _ = sender.send(event());
         }
@@ -79,6 +87,7 @@ where
     let (input, inputs) = mpsc::channel(INPUT_QUEUE);
     let (control, controls) = mpsc::unbounded_channel();
     let (state_tx, state) = watch::channel(AgentState::Idle);
+    let state_tx = Arc::new(state_tx);
     let events = Events::default();
     let task = AgentTask {
         runner,
@@ -86,7 +95,7 @@ where
         context,
         session,
         policies,
-        state: state_tx,
+        state: Arc::clone(&state_tx),
         events: events.clone(),
         waiting: None,
         remembered: BTreeMap::new(),
@@ -112,6 +121,7 @@ where
         input,
         control,
         state,
+        state_tx,
         events,
     }
 }
@@ -133,10 +143,11 @@ struct AgentTask<Ctx, Out> {
     session: Arc<dyn Session>,
     /// The spawn's own policies, after the runner's (the runtime's).
     policies: Vec<SharedPolicy<Ctx>>,
-    state: watch::Sender<AgentState>,
+    state: Arc<watch::Sender<AgentState>>,
     events: Events,
-    /// A paused run waiting for decisions: input waits meanwhile.
-    waiting: Option<RunState>,
+    /// A paused run waiting for decisions (and where its answer goes):
+    /// input waits meanwhile.
+    waiting: Option<(RunState, Option<oneshot::Sender<Answer>>)>,
     /// Decisions per tool for the rest of the agent's life.
     remembered: BTreeMap<String, ApprovalDecision>,
 }
@@ -159,7 +170,7 @@ where
     /// idle agent holds only its channels and state.
     async fn run(
         mut self,
-        mut inputs: mpsc::Receiver<RunInput>,
+        mut inputs: mpsc::Receiver<Message>,
         mut controls: mpsc::UnboundedReceiver<Control>,
     ) {
         loop {
@@ -180,9 +191,9 @@ where
                                 false
                             }
                         };
-                        if let Some(state) = complete.then(|| self.waiting.take()).flatten() {
+                        if let Some((state, reply)) = complete.then(|| self.waiting.take()).flatten() {
                             let run = self.runner.resume(&self.agent, self.context.clone(), state);
-                            if Box::pin(self.answer(run, &mut controls)).await {
+                            if Box::pin(self.answer(run, reply, &mut controls)).await {
                                 break;
                             }
                         }
@@ -192,13 +203,14 @@ where
                 },
                 // While a run waits for decisions, input waits too: a new
                 // run would find the session's last turn unanswered.
-                input = inputs.recv(), if !waiting => match input {
-                    Some(input) => input,
+                message = inputs.recv(), if !waiting => match message {
+                    Some(message) => message,
                     None => break,
                 },
             };
+            let Message { input, reply } = input;
             let run = self.runner.run(&self.agent, self.context.clone(), input);
-            if Box::pin(self.answer(run, &mut controls)).await {
+            if Box::pin(self.answer(run, reply, &mut controls)).await {
                 break;
             }
         }
@@ -208,7 +220,7 @@ where
     /// Applies a decision to the waiting run; whether every pending call
     /// is now decided.
     fn decide(&mut self, decision: Decision) -> Result<bool, DecideError> {
-        let Some(state) = self.waiting.as_mut() else {
+        let Some((state, _)) = self.waiting.as_mut() else {
             return Err(DecideError::NotWaiting);
         };
         match decision {
@@ -228,7 +240,10 @@ where
             }
         }
         .map_err(DecideError::Approval)?;
-        Ok(self.waiting.as_ref().is_some_and(all_decided))
+        Ok(self
+            .waiting
+            .as_ref()
+            .is_some_and(|(state, _)| all_decided(state)))
     }
 
     /// Runs `run` (a message's, or a resumed one) to its end; whether a
@@ -236,6 +251,7 @@ where
     async fn answer(
         &mut self,
         mut run: Run<Ctx, Out>,
+        reply: Option<oneshot::Sender<Answer>>,
         controls: &mut mpsc::UnboundedReceiver<Control>,
     ) -> bool {
         self.set(AgentState::Processing);
@@ -288,29 +304,42 @@ where
                     let run = self
                         .runner
                         .resume(&self.agent, self.context.clone(), *state);
-                    return Box::pin(self.answer(run, controls)).await;
+                    return Box::pin(self.answer(run, reply, controls)).await;
                 }
                 Err(RunError::ApprovalRequired { state })
             }
             other => other,
         };
-        let answered = match &outcome {
-            Ok(result) => AgentEvent::Answered {
+        let answer = match &outcome {
+            Ok(result) => Answer {
                 status: result.status,
                 output: Some(Arc::from(result.final_output.to_string())),
                 error: None,
             },
-            Err(error) => AgentEvent::Answered {
+            Err(error) => Answer {
                 status: RunStatus::of_error(error),
                 output: None,
                 error: Some(Arc::from(error.to_string())),
             },
         };
-        self.events.send(|| answered);
+        self.events.send(|| AgentEvent::Answered {
+            status: answer.status,
+            output: answer.output.clone(),
+            error: answer.error.clone(),
+        });
+        // A paused run's asker waits for the resumed run's answer.
+        let reply = match (&outcome, reply) {
+            (Err(RunError::ApprovalRequired { .. }), reply) => reply,
+            (_, Some(reply)) => {
+                let _ = reply.send(answer);
+                None
+            }
+            (_, None) => None,
+        };
         match outcome {
             Err(RunError::ApprovalRequired { state }) => {
                 let pending = state.pending().iter().map(|p| p.call_id.clone()).collect();
-                self.waiting = Some(*state);
+                self.waiting = Some((*state, reply));
                 self.set(AgentState::WaitingForApproval { pending });
             }
             _ => self.set(AgentState::Idle),
