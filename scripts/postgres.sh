@@ -15,8 +15,12 @@ port="${AGENTS_PG_PORT:-54329}"
 cache="${AGENTS_PG_CACHE:-$HOME/.cache/agents-pg}"
 note="$cache/current"
 
+# The newest server's binaries (a client-only install has no initdb).
 bindir() {
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+  local initdb
+  initdb="$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)"
+  [ -n "$initdb" ] && dirname "$initdb"
+  return 0
 }
 
 as_root() {
@@ -29,7 +33,9 @@ install() {
     as_root mkdir -p /etc/postgresql-common
     echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    # Keep the file above if the package ships its own.
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold postgresql >&2
   fi
 }
 
