@@ -591,3 +591,48 @@ async fn a_parent_waits_on_its_sub_agent_and_shuts_down_with_its_children() {
     assert_eq!(order.last(), Some(&"lead"), "{order:?}");
     assert_eq!(runtime.count(), 0);
 }
+
+/// An output whose text cannot be made: showing it panics.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Unprintable {
+    value: u32,
+}
+
+impl std::fmt::Display for Unprintable {
+    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("cannot show {}", self.value)
+    }
+}
+
+#[tokio::test]
+async fn an_agent_whose_task_fails_is_failed_and_leaves_the_registry() {
+    let agent: Agent<Desk, Unprintable> = Agent::builder("Fragile")
+        .output_type::<Unprintable>()
+        .build()
+        .unwrap();
+    let runtime = AgentRuntime::new(Runner::new(MockModel::script([Step::json(
+        json!({"value": 7}),
+    )])));
+    let fragile = runtime.spawn("f-1", &agent, Desk::default()).unwrap();
+    fragile.send("show it").unwrap();
+    let mut state = fragile.state();
+    let failed = state
+        .wait_for(|s| matches!(s, AgentState::Failed { .. }))
+        .await
+        .unwrap()
+        .clone();
+    assert_eq!(
+        failed,
+        AgentState::Failed {
+            error: "cannot show 7".into()
+        }
+    );
+    for _ in 0..100 {
+        if runtime.count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(runtime.count(), 0);
+    assert!(matches!(fragile.send("again?"), Err(SendError::Closed(_))));
+}

@@ -103,19 +103,26 @@ where
     tokio::spawn(async move {
         // Leaves the registry however the loop ends (a panic included).
         let guard = OnEnd(Some(on_end));
-        let state = task.state.clone();
+        let state = Arc::clone(&task.state);
+        let events = task.events.clone();
         let outcome = AssertUnwindSafe(task.run(inputs, controls))
             .catch_unwind()
             .await;
-        if let Err(panic) = outcome {
-            let error = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "the agent's task panicked".to_owned());
-            state.send_replace(AgentState::Failed { error });
-        }
+        let ended = match outcome {
+            Ok(()) => AgentState::Done,
+            Err(panic) => AgentState::Failed {
+                error: panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "the agent's task panicked".to_owned()),
+            },
+        };
+        // Out of the registry before the end is published: whoever sees
+        // it sees the agent gone.
         drop(guard);
+        state.send_replace(ended.clone());
+        events.send(|| AgentEvent::State(ended));
     });
     Spawned {
         input,
@@ -214,7 +221,8 @@ where
                 break;
             }
         }
-        self.set(AgentState::Done);
+        // The caller publishes the end, once the agent has left the
+        // registry.
     }
 
     /// Applies a decision to the waiting run; whether every pending call
