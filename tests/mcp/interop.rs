@@ -54,11 +54,7 @@ async fn server_everything_lists_its_tools_and_answers_two_calls() {
         Step::text("done"),
     ]);
     let result = Runner::new(model).run(&agent, (), "go").await.unwrap();
-    let outputs: Vec<&str> = result
-        .tool_executions
-        .iter()
-        .map(|record| record.output().output.as_str())
-        .collect();
+    let outputs = super::outputs(&result);
     println!("outputs: {outputs:?}");
     assert!(
         result.tool_executions.iter().all(|r| r.succeeded()),

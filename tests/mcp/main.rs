@@ -41,6 +41,15 @@ async fn agent_with(server: &McpServer) -> Agent<()> {
         .expect("builds")
 }
 
+/// The outputs of a run's tool calls, in order.
+fn outputs(result: &RunResult<String>) -> Vec<&str> {
+    result
+        .tool_executions
+        .iter()
+        .map(|record| record.output().output.as_str())
+        .collect()
+}
+
 fn names(tools: &[McpTool]) -> Vec<String> {
     let mut names: Vec<String> = tools
         .iter()
@@ -430,11 +439,7 @@ async fn an_mcp_tool_behind_approval_pauses_and_runs_once_approved() {
     let call_id = state.pending()[0].call_id.clone();
     state.approve(&call_id).unwrap();
     let result = runner.resume(&agent, (), state).await.unwrap();
-    let outputs: Vec<&str> = result
-        .tool_executions
-        .iter()
-        .map(|record| record.output().output.as_str())
-        .collect();
+    let outputs = outputs(&result);
     assert_eq!(outputs, ["approved words"]);
 }
 
@@ -483,11 +488,7 @@ async fn a_server_over_streamable_http_serves_a_run() {
         Step::text("ok"),
     ]);
     let result = Runner::new(model).run(&agent, (), "go").await.unwrap();
-    let outputs: Vec<&str> = result
-        .tool_executions
-        .iter()
-        .map(|record| record.output().output.as_str())
-        .collect();
+    let outputs = outputs(&result);
     assert_eq!(outputs, [r#"{"sum":42}"#, "over HTTP"]);
     assert!(!format!("{server:?}").contains("127.0.0.1"));
     server.close().await;

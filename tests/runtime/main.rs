@@ -60,6 +60,31 @@ async fn until_answered(events: &mut broadcast::Receiver<AgentEvent>, n: usize) 
     seen
 }
 
+/// The status and output of the last `Answered` among `seen`.
+fn last_answer(seen: &[AgentEvent]) -> (RunStatus, Option<String>) {
+    seen.iter()
+        .rev()
+        .find_map(|event| match event {
+            AgentEvent::Answered { status, output, .. } => {
+                Some((*status, output.as_deref().map(str::to_owned)))
+            }
+            _ => None,
+        })
+        .expect("an answer among the events")
+}
+
+/// The tool outputs of the runs among `seen`, in order.
+fn tool_outputs(seen: &[AgentEvent]) -> Vec<String> {
+    seen.iter()
+        .filter_map(|event| match event {
+            AgentEvent::Run(agents_core::run::RunEvent::ToolOutput { output, .. }) => {
+                Some(output.output.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn states(events: &[AgentEvent]) -> Vec<AgentState> {
     events
         .iter()
@@ -100,11 +125,10 @@ async fn a_message_goes_through_tool_and_answer_back_to_idle() {
             AgentState::Idle,
         ]
     );
-    let answered = seen.last().unwrap();
-    assert!(matches!(
-        answered,
-        AgentEvent::Answered { status: RunStatus::Completed, output: Some(text), .. } if &**text == "A-1 is paid."
-    ));
+    assert_eq!(
+        last_answer(&seen),
+        (RunStatus::Completed, Some("A-1 is paid.".to_owned()))
+    );
 }
 
 #[tokio::test]
@@ -128,23 +152,11 @@ async fn an_interrupted_tool_leaves_the_agent_alive_and_the_session_consistent()
         .unwrap();
     clerk.interrupt();
     let seen = until_answered(&mut events, 1).await;
-    assert!(matches!(
-        seen.last().unwrap(),
-        AgentEvent::Answered {
-            status: RunStatus::Interrupted,
-            ..
-        }
-    ));
+    assert_eq!(last_answer(&seen).0, RunStatus::Interrupted);
     // Alive: the next message is answered.
     clerk.send("Something else?").unwrap();
     let seen = until_answered(&mut events, 1).await;
-    assert!(matches!(
-        seen.last().unwrap(),
-        AgentEvent::Answered {
-            status: RunStatus::Completed,
-            ..
-        }
-    ));
+    assert_eq!(last_answer(&seen).0, RunStatus::Completed);
     // No call in the session without its output.
     let items = session.items(None).await.unwrap();
     for (i, item) in items.iter().enumerate() {
@@ -340,16 +352,11 @@ async fn an_approval_is_waited_for_then_the_run_goes_on() {
         answers,
         [RunStatus::WaitingForApproval, RunStatus::Completed]
     );
-    let outputs: Vec<String> = seen
-        .iter()
-        .filter_map(|event| match event {
-            AgentEvent::Run(agents_core::run::RunEvent::ToolOutput { output, .. }) => {
-                Some(output.output.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(outputs, ["refunded A-1"], "the approved call ran once");
+    assert_eq!(
+        tool_outputs(&seen),
+        ["refunded A-1"],
+        "the approved call ran once"
+    );
     runtime.shutdown_all().await;
 }
 
@@ -381,10 +388,10 @@ async fn approve_always_is_remembered_for_the_agents_life() {
             .any(|s| matches!(s, AgentState::WaitingForApproval { .. })),
         "{seen:?}"
     );
-    assert!(matches!(
-        seen.last().unwrap(),
-        AgentEvent::Answered { status: RunStatus::Completed, output: Some(text), .. } if &**text == "Refunded A-2."
-    ));
+    assert_eq!(
+        last_answer(&seen),
+        (RunStatus::Completed, Some("Refunded A-2.".to_owned()))
+    );
     runtime.shutdown_all().await;
 }
 
@@ -412,16 +419,6 @@ async fn global_rules_apply_to_every_agent_and_local_ones_to_theirs() {
     };
     // Global: no `wait_for_gate` anywhere. Local: no `lookup_order` for
     // the first agent only.
-    let outputs = |seen: &[AgentEvent]| -> Vec<String> {
-        seen.iter()
-            .filter_map(|event| match event {
-                AgentEvent::Run(agents_core::run::RunEvent::ToolOutput { output, .. }) => {
-                    Some(output.output.clone())
-                }
-                _ => None,
-            })
-            .collect()
-    };
     let runtime = AgentRuntime::new(Runner::new(script()).policy(deny("wait_for_gate")));
     let first = runtime
         .spawn_with(
@@ -434,7 +431,7 @@ async fn global_rules_apply_to_every_agent_and_local_ones_to_theirs() {
     let mut events = first.subscribe();
     first.send("go").unwrap();
     let seen = until_answered(&mut events, 1).await;
-    let got = outputs(&seen);
+    let got = tool_outputs(&seen);
     assert!(
         got.iter().all(|o| o.contains("is not allowed here")),
         "{got:?}"
@@ -445,7 +442,7 @@ async fn global_rules_apply_to_every_agent_and_local_ones_to_theirs() {
     let mut events = second.subscribe();
     second.send("go").unwrap();
     let seen = until_answered(&mut events, 1).await;
-    let got = outputs(&seen);
+    let got = tool_outputs(&seen);
     assert!(got.contains(&"A-1: paid".to_owned()), "{got:?}");
     assert!(
         got.iter()
@@ -492,19 +489,13 @@ async fn an_interrupted_model_call_leaves_the_agent_ready_for_the_next_message()
         .unwrap();
     clerk.interrupt();
     let seen = until_answered(&mut events, 1).await;
-    assert!(matches!(
-        seen.last().unwrap(),
-        AgentEvent::Answered {
-            status: RunStatus::Interrupted,
-            ..
-        }
-    ));
+    assert_eq!(last_answer(&seen).0, RunStatus::Interrupted);
     clerk.send("Hello again?").unwrap();
     let seen = until_answered(&mut events, 1).await;
-    assert!(matches!(
-        seen.last().unwrap(),
-        AgentEvent::Answered { status: RunStatus::Completed, output: Some(text), .. } if &**text == "Here now."
-    ));
+    assert_eq!(
+        last_answer(&seen),
+        (RunStatus::Completed, Some("Here now.".to_owned()))
+    );
     runtime.shutdown_all().await;
 }
 
@@ -565,10 +556,10 @@ async fn a_parent_waits_on_its_sub_agent_and_shuts_down_with_its_children() {
         "{:?}",
         states(&seen)
     );
-    assert!(matches!(
-        seen.last().unwrap(),
-        AgentEvent::Answered { output: Some(text), .. } if &**text == "The expert says: yes."
-    ));
+    assert_eq!(
+        last_answer(&seen).1.as_deref(),
+        Some("The expert says: yes.")
+    );
 
     // Shutting the parent down takes its sub-agents first.
     let order = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -39,7 +39,10 @@ pub trait HandoffNames {
 
 /// Whether two strings are equal, in a constant.
 pub const fn names_equal(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    bytes_equal(a.as_bytes(), b.as_bytes())
+}
+
+const fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -62,21 +65,7 @@ pub const fn handoff_name_is(name: HandoffName, tool: &str) -> bool {
         HandoffName::Custom(custom) => names_equal(custom, tool),
         HandoffName::Agent(agent) => {
             let (buffer, len) = default_handoff_name(agent);
-            if len == 0 {
-                return false;
-            }
-            let tool = tool.as_bytes();
-            if tool.len() != len {
-                return false;
-            }
-            let mut i = 0;
-            while i < len {
-                if buffer[i] != tool[i] {
-                    return false;
-                }
-                i += 1;
-            }
-            true
+            len > 0 && bytes_equal(buffer.split_at(len).0, tool.as_bytes())
         }
     }
 }

@@ -56,20 +56,30 @@ pub enum McpError {
 /// A connection to one Model Context Protocol server, shared by clones
 /// (and by the [`McpTool`]s it lists). See the [module docs](super).
 ///
+/// The filters, prefix and `_meta` belong to each value: a clone
+/// configured otherwise (`server.clone().allow(["read"])`) is another view
+/// of the same connection.
+///
 /// `Debug` shows the name and the kind of transport, never a URL or the
 /// `_meta` values (which may carry credentials).
 #[derive(Clone)]
 pub struct McpServer {
     inner: Arc<Inner>,
+    settings: Arc<Settings>,
+}
+
+/// What a view of the server offers and sends.
+#[derive(Clone, Default)]
+struct Settings {
+    allow: Option<HashSet<String>>,
+    deny: HashSet<String>,
+    prefix: String,
+    meta: Option<JsonObject>,
 }
 
 struct Inner {
     name: String,
     connector: Connector,
-    allow: Option<HashSet<String>>,
-    deny: HashSet<String>,
-    prefix: String,
-    meta: Option<JsonObject>,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
     /// Set when the server said its tool list changed.
     stale: Arc<AtomicBool>,
@@ -120,7 +130,7 @@ impl fmt::Debug for McpServer {
         f.debug_struct("McpServer")
             .field("name", &self.inner.name)
             .field("transport", &transport)
-            .field("prefix", &self.inner.prefix)
+            .field("prefix", &self.settings.prefix)
             .finish_non_exhaustive()
     }
 }
@@ -131,14 +141,11 @@ impl McpServer {
             inner: Arc::new(Inner {
                 name: name.into(),
                 connector,
-                allow: None,
-                deny: HashSet::new(),
-                prefix: String::new(),
-                meta: None,
                 connection: tokio::sync::Mutex::new(None),
                 stale: Arc::new(AtomicBool::new(false)),
                 listed: Mutex::new(None),
             }),
+            settings: Arc::default(),
         }
     }
 
@@ -180,7 +187,7 @@ impl McpServer {
     }
 
     /// Only the tools with these names (the server's names, before any
-    /// prefix). Call before [`tools`](Self::tools).
+    /// prefix), in the tools [`tools`](Self::tools) lists from this value.
     #[must_use]
     pub fn allow<I, S>(mut self, names: I) -> Self
     where
@@ -220,10 +227,9 @@ impl McpServer {
         self
     }
 
-    /// The settings, before the server is shared.
-    fn configure(&mut self) -> &mut Inner {
-        Arc::get_mut(&mut self.inner)
-            .expect("McpServer is configured before it is cloned or its tools are listed")
+    /// This value's settings (copied if other values share them).
+    fn configure(&mut self) -> &mut Settings {
+        Arc::make_mut(&mut self.settings)
     }
 
     /// The server's name, as errors and spans give it.
@@ -254,7 +260,7 @@ impl McpServer {
         Ok(listed
             .iter()
             .filter(|tool| self.offered(&tool.name))
-            .map(|tool| McpTool::new(self.clone(), tool, &self.inner.prefix))
+            .map(|tool| McpTool::new(self.clone(), tool, &self.settings.prefix))
             .collect())
     }
 
@@ -295,7 +301,7 @@ impl McpServer {
         let connection = self.connection().await?;
         let mut params = CallToolRequestParams::new(name.to_owned());
         params.arguments = arguments;
-        params.meta = self.inner.meta.clone().map(Into::into);
+        params.meta = self.settings.meta.clone().map(Into::into);
         connection
             .call_tool(params)
             .await
@@ -311,12 +317,12 @@ impl McpServer {
     }
 
     fn offered(&self, name: &str) -> bool {
-        let inner = &self.inner;
-        inner
+        let settings = &self.settings;
+        settings
             .allow
             .as_ref()
             .is_none_or(|allow| allow.contains(name))
-            && !inner.deny.contains(name)
+            && !settings.deny.contains(name)
     }
 
     fn cached(&self) -> Option<Arc<[RemoteTool]>> {

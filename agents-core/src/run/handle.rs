@@ -55,9 +55,7 @@ pub enum ControlError {
 /// # Ok(()) }
 /// ```
 pub struct RunHandle<Out> {
-    control: Arc<RunControl>,
-    cancel: CancellationToken,
-    interrupt: CancellationToken,
+    controls: RunControls,
     events: Arc<OnceLock<broadcast::Sender<RunEvent>>>,
     task: Option<JoinHandle<Result<RunResult<Out>, RunError>>>,
     abort_on_drop: bool,
@@ -66,7 +64,7 @@ pub struct RunHandle<Out> {
 impl<Out> fmt::Debug for RunHandle<Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunHandle")
-            .field("status", &self.control.status())
+            .field("status", &self.controls.status())
             .finish_non_exhaustive()
     }
 }
@@ -133,9 +131,11 @@ where
             outcome
         });
         let handle = RunHandle {
-            control,
-            cancel,
-            interrupt,
+            controls: RunControls {
+                control,
+                cancel,
+                interrupt,
+            },
             events,
             task: Some(task),
             abort_on_drop: false,
@@ -147,14 +147,14 @@ where
 impl<Out> RunHandle<Out> {
     /// The run's status now.
     pub fn status(&self) -> RunStatus {
-        self.control.status()
+        self.controls.status()
     }
 
     /// A receiver of every status change (`tokio::sync::watch`): `changed`
     /// waits for the next one; it ends once the run has ended and the
     /// handle is gone.
     pub fn status_changes(&self) -> watch::Receiver<RunStatus> {
-        self.control.subscribe()
+        self.controls.control.subscribe()
     }
 
     /// A new subscriber to the run's events from now on (a
@@ -180,7 +180,7 @@ impl<Out> RunHandle<Out> {
     /// [`ControlError::Ended`] once the run has ended.
     pub fn pause(&self) -> Result<(), ControlError> {
         self.live()?;
-        self.control.pause(true);
+        self.controls.control.pause(true);
         Ok(())
     }
 
@@ -191,10 +191,10 @@ impl<Out> RunHandle<Out> {
     /// [`ControlError::NotPaused`] when no pause was asked.
     pub fn resume(&self) -> Result<(), ControlError> {
         self.live()?;
-        if !self.control.is_paused() {
+        if !self.controls.control.is_paused() {
             return Err(ControlError::NotPaused);
         }
-        self.control.pause(false);
+        self.controls.control.pause(false);
         Ok(())
     }
 
@@ -202,7 +202,7 @@ impl<Out> RunHandle<Out> {
     /// ends with [`RunError::Cancelled`] and the partial run. Cancelling an
     /// ended or cancelled run does nothing.
     pub fn cancel(&self) {
-        self.cancel.cancel();
+        self.controls.cancel();
     }
 
     /// Stops the model call or the tool calls in flight and ends the run
@@ -212,25 +212,21 @@ impl<Out> RunHandle<Out> {
     /// run continues with new input (`partial.to_input_list()` plus a
     /// message). Does nothing once the run has ended.
     pub fn interrupt(&self) {
-        self.interrupt.cancel();
+        self.controls.interrupt();
     }
 
     /// Lets the current turn finish (its model call and tools), then stops
     /// the run with [`RunError::Cancelled`]; a paused run stops at once.
     /// Does nothing once the run has ended.
     pub fn cancel_after_turn(&self) {
-        self.control.stop_after_turn();
+        self.controls.cancel_after_turn();
     }
 
     /// A cloneable controller of this run: its status, cancel and
     /// interrupt, for code that steers the run while another part awaits
     /// [`result`](Self::result) (which takes the handle).
     pub fn controls(&self) -> RunControls {
-        RunControls {
-            control: Arc::clone(&self.control),
-            cancel: self.cancel.clone(),
-            interrupt: self.interrupt.clone(),
-        }
+        self.controls.clone()
     }
 
     /// Makes dropping this handle cancel the run (off by default: a dropped
@@ -259,7 +255,7 @@ impl<Out> RunHandle<Out> {
     }
 
     fn live(&self) -> Result<(), ControlError> {
-        match self.control.status() {
+        match self.controls.status() {
             status if status.is_terminal() => Err(ControlError::Ended(status)),
             _ => Ok(()),
         }
@@ -269,7 +265,7 @@ impl<Out> RunHandle<Out> {
 impl<Out> Drop for RunHandle<Out> {
     fn drop(&mut self) {
         if self.abort_on_drop {
-            self.cancel.cancel();
+            self.controls.cancel();
         }
     }
 }
