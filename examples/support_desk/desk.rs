@@ -1,15 +1,17 @@
 //! The desk: context, tools, agents and the handoff graph.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use agents_core::prelude::*;
 
 /// The shop the desk works for: the run context every tool reads. The
 /// customer writes from an order's page, so the desk knows which order the
-/// conversation is about.
+/// conversation is about. Clones share the order store (a long-lived
+/// agent's runs each take a clone).
+#[derive(Clone)]
 pub(crate) struct Shop {
-    orders: Mutex<HashMap<String, Order>>,
+    orders: Arc<Mutex<HashMap<String, Order>>>,
     open_order: Option<String>,
 }
 
@@ -51,7 +53,9 @@ impl Shop {
             },
         ];
         Shop {
-            orders: Mutex::new(orders.into_iter().map(|o| (o.id.clone(), o)).collect()),
+            orders: Arc::new(Mutex::new(
+                orders.into_iter().map(|o| (o.id.clone(), o)).collect(),
+            )),
             open_order,
         }
     }

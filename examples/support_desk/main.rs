@@ -11,25 +11,35 @@
 //!     live, writing a new recording (an existing file only with --overwrite)
 //! --reject the supervisor refuses what support_desk/policy.json sends them
 //!     (live runs: the committed recording holds the approved path)
+//! cargo run --example support_desk -- --chat
+//!     a long-lived chat: type messages, approve refunds at the prompt
+//!     (offline, a stand-in model answers from the request's words)
+//! printf 'ana: charged twice for A-1001\nben: where is my parcel?\n' |
+//!     cargo run --example support_desk -- --customers
+//!     several customers at once, one long-lived agent each, one runtime
 //! --guided forces each agent's step and sends schemas as llama.cpp's
 //!     `json_object`, for small local models (the committed recording was
 //!     made with Gemma 3 270M on llama-cpp-python, guided)
 //! ```
 
+mod chat;
 mod desk;
+mod offline;
+mod print;
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use agents_core::Model;
 use agents_core::openai::{OpenAiChat, OpenAiConfig, SchemaFormat};
 use agents_core::policy::RulePolicy;
 use agents_core::prelude::*;
-use agents_core::run::{MaxTurnsFallback, Run, RunEvent};
+use agents_core::run::{MaxTurnsFallback, Run};
+use agents_core::runtime::AgentRuntime;
 use agents_testing::{RecordingModel, ReplayModel};
 use futures::StreamExt;
 
 use desk::{Reply, Shop, Triage};
+use print::Printer;
 
 const RECORDING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/recordings/support_desk.json");
 const DEFAULT_QUESTION: &str = "I was charged twice for A-1001";
@@ -48,6 +58,19 @@ struct Options {
     guided: bool,
     /// The supervisor refuses what the policy sends them.
     reject: bool,
+    /// Long-lived agents: a chat, or several customers from stdin.
+    mode: Mode,
+}
+
+/// How the desk runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One question, one run.
+    Question,
+    /// A chat on the terminal with one long-lived agent (`--chat`).
+    Chat,
+    /// Several customers' `name: message` lines from stdin (`--customers`).
+    Customers,
 }
 
 fn options() -> Result<Options, String> {
@@ -61,6 +84,7 @@ fn options() -> Result<Options, String> {
         overwrite: false,
         guided: false,
         reject: false,
+        mode: Mode::Question,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -72,16 +96,19 @@ fn options() -> Result<Options, String> {
             "--guided" => options.guided = true,
             "--reject" => options.reject = true,
             "--overwrite" => options.overwrite = true,
+            "--chat" => options.mode = Mode::Chat,
+            "--customers" => options.mode = Mode::Customers,
             "--help" | "-h" => {
-                return Err("usage: support_desk [--base-url URL] [--model NAME] [--guided] [--reject] [--record FILE [--overwrite]] [QUESTION]".to_owned());
+                return Err("usage: support_desk [--chat | --customers] [--base-url URL] [--model NAME] [--guided] [--reject] [--record FILE [--overwrite]] [QUESTION]".to_owned());
             }
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
             question => options.question = question.to_owned(),
         }
     }
     // The committed recording was made guided; replaying it sends the same
-    // requests.
-    if options.base_url.is_none() {
+    // requests. The chat modes make their runs through the runtime, without
+    // per-run settings.
+    if options.base_url.is_none() && options.mode == Mode::Question {
         options.guided = true;
     }
     if let Some(path) = &options.record {
@@ -104,6 +131,10 @@ type Chosen = (Box<dyn Model>, Option<ReplayModel>);
 
 fn model(options: &Options) -> Result<Chosen, Box<dyn std::error::Error>> {
     let Some(base_url) = &options.base_url else {
+        if options.mode != Mode::Question {
+            println!("(offline: a stand-in model answers from the customer's words)\n");
+            return Ok((Box::new(offline::DeskModel::new()), None));
+        }
         println!(
             "(offline: replaying {})\n",
             RECORDING.rsplit('/').next().unwrap_or(RECORDING)
@@ -148,10 +179,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let (model, replay) = model(&options)?;
-    println!("customer: {}\n", options.question);
-
     let policy = RulePolicy::from_file(POLICY)?;
     let runner = Runner::from_shared(model.into()).policy(policy);
+    if options.mode != Mode::Question {
+        return long_lived(runner, &options).await;
+    }
+    println!("customer: {}\n", options.question);
+
     let start = runner.run(
         &Triage,
         Shop::demo(&options.question),
@@ -228,9 +262,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Shows streamed text as it arrives (stdout is line-buffered).
-fn flush() {
-    let _ = std::io::stdout().flush();
+/// The chat modes: the desk's agents as long-lived agents of one runtime.
+async fn long_lived(
+    runner: Runner<Shop>,
+    options: &Options,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::IsTerminal;
+    let runtime = AgentRuntime::new(runner.with_config(RunConfig::new().max_turns(8)));
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let stdout = std::io::stdout();
+    if options.mode == Mode::Chat {
+        // The customer's page is the order of the default question.
+        let echo = !std::io::stdin().is_terminal();
+        chat::chat(
+            &runtime,
+            Shop::demo(DEFAULT_QUESTION),
+            stdin,
+            stdout.lock(),
+            echo,
+        )
+        .await
+        .map_err(|e| e as Box<dyn std::error::Error>)?;
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let answered = chat::customers(&runtime, stdin, stdout.lock(), options.reject)
+        .await
+        .map_err(|e| e as Box<dyn std::error::Error>)?;
+    println!(
+        "({answered} messages answered by one runtime in {:.1} ms)",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
 }
 
 /// The run's options: the turn limit with its fallback, and (guided) each
@@ -254,77 +317,11 @@ fn configure(mut run: Run<Shop, Reply>, options: &Options) -> Run<Shop, Reply> {
 /// Prints a run's events as they come; its outcome.
 async fn show(run: Run<Shop, Reply>) -> Result<RunResult<Reply>, RunError> {
     let mut stream = run.stream();
-    let mut at_line_start = true;
+    let mut printer = Printer::new(std::io::stdout().lock());
     while let Some(event) = stream.next().await {
-        match event {
-            RunEvent::TurnStarted { agent, turn } => {
-                if !at_line_start {
-                    println!();
-                }
-                println!("[{agent}] turn {turn}");
-                at_line_start = true;
-            }
-            RunEvent::TextDelta { delta, .. } => {
-                if at_line_start {
-                    print!("  says: ");
-                }
-                print!("{delta}");
-                flush();
-                at_line_start = false;
-            }
-            RunEvent::ToolCallStarted { name, .. } => {
-                if !at_line_start {
-                    println!();
-                }
-                print!("  calls {name} ");
-                flush();
-                at_line_start = false;
-            }
-            RunEvent::ToolCallArgumentsDelta { delta, .. } => {
-                print!("{delta}");
-                flush();
-            }
-            RunEvent::ToolOutput { output, .. } => {
-                if !at_line_start {
-                    println!();
-                }
-                let kind = if output.is_error { "error" } else { "output" };
-                println!("  {kind}: {}", output.output);
-                at_line_start = true;
-            }
-            RunEvent::AgentSwitched { from, to } => {
-                if !at_line_start {
-                    println!();
-                }
-                println!("  handoff: {from} -> {to}");
-                at_line_start = true;
-            }
-            RunEvent::RunFinished {
-                usage,
-                turns,
-                last_agent,
-            } => {
-                if !at_line_start {
-                    println!();
-                }
-                let tokens = if usage.input_tokens == 0 && usage.output_tokens == 0 {
-                    // llama.cpp's server, among others, sends no usage in
-                    // streamed responses; nothing is estimated here.
-                    "token usage not reported by the server".to_owned()
-                } else {
-                    format!(
-                        "{} input tokens, {} output tokens",
-                        usage.input_tokens, usage.output_tokens
-                    )
-                };
-                println!(
-                    "\n{turns} turns, last agent {last_agent}; usage: {} requests, {tokens}",
-                    usage.requests
-                );
-                at_line_start = true;
-            }
-            _ => {}
-        }
+        // A closed stdout (`| head`) does not stop the run.
+        let _ = printer.event(&event);
     }
+    drop(printer);
     stream.result().await
 }

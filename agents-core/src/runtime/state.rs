@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::run::{RunEvent, RunStatus};
+use crate::run::{PendingApproval, RunEvent, RunStatus};
 
 /// Where a long-lived agent stands ([`AgentHandle::state`](super::AgentHandle::state)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +22,9 @@ pub enum AgentState {
     /// The last message's run paused for a person's approval; the agent
     /// takes the next input meanwhile (resume the state to go on).
     WaitingForApproval {
-        /// The call ids waiting.
-        pending: Vec<String>,
+        /// The calls waiting: tool, arguments and the id that
+        /// [`approve`](super::AgentHandle::approve) takes.
+        pending: Vec<PendingApproval>,
     },
     /// A tool of its run waits for the answer of its sub-agent `id`
     /// ([`AgentHandle::ask`](super::AgentHandle::ask) on a child).

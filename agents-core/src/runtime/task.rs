@@ -346,7 +346,7 @@ where
         };
         match outcome {
             Err(RunError::ApprovalRequired { state }) => {
-                let pending = state.pending().iter().map(|p| p.call_id.clone()).collect();
+                let pending = state.pending().to_vec();
                 self.waiting = Some((*state, reply));
                 self.set(AgentState::WaitingForApproval { pending });
             }
