@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("agent", 5),
     ("run", 6),
     ("runtime", 7),
+    ("temporal", 7),
 ];
 
 fn layer(module: &str) -> Option<u8> {

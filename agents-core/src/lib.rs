@@ -122,6 +122,8 @@ pub mod run;
 pub mod runtime;
 pub mod schema;
 pub mod session;
+#[cfg(feature = "temporal")]
+pub mod temporal;
 pub mod tool;
 pub mod usage;
 

@@ -56,6 +56,28 @@ impl<Ctx, Out> Agent<Ctx, Out> {
     }
 }
 
+impl<Ctx, Out> Agent<Ctx, Out> {
+    /// The agent named `name` among those reachable from this one (this
+    /// one included), breadth first.
+    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
+    pub(crate) fn reachable_core(&self, name: &str) -> Option<Arc<AgentCore<Ctx>>> {
+        let mut seen: Vec<Arc<str>> = vec![Arc::clone(&self.core.name)];
+        let mut queue: VecDeque<Arc<AgentCore<Ctx>>> = VecDeque::from([Arc::clone(&self.core)]);
+        while let Some(core) = queue.pop_front() {
+            if &*core.name == name {
+                return Some(core);
+            }
+            for handoff in &core.handoffs {
+                if !seen.contains(&handoff.target_name) {
+                    seen.push(Arc::clone(&handoff.target_name));
+                    queue.push_back(handoff.target.resolve());
+                }
+            }
+        }
+        None
+    }
+}
+
 impl AgentGraph {
     /// The graph as a Mermaid flowchart: one box per agent, a solid arrow per
     /// handoff, a dotted arrow to a rounded node per tool.

@@ -25,7 +25,10 @@ use super::error::RunError;
 /// | [`RunError::Cancelled`] | `Cancelled` |
 /// | [`RunError::Interrupted`] | `Interrupted` |
 /// | every other [`RunError`] | `Failed` |
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Serialized in snake case (`"waiting_for_approval"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RunStatus {
     /// Started, its task not running yet.

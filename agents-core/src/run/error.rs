@@ -8,7 +8,11 @@ use crate::model::ModelError;
 
 /// Why a tool call produced no output. Its `Display` is the error message the
 /// model receives.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Serializable (tagged by `kind`): a durable engine journals it as a tool
+/// call's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ToolFailure {
     /// The model called a tool the agent does not have.

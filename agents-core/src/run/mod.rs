@@ -80,3 +80,5 @@ pub use state::{
 pub use stream::{RunEvent, RunStream};
 /// Cancels a run from another task; see [`Run::cancellation_token`].
 pub use tokio_util::sync::CancellationToken;
+#[cfg(feature = "temporal")]
+pub(crate) use tools::run_tool_call;

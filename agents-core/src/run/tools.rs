@@ -14,7 +14,7 @@ use crate::tool::ToolError;
 
 /// Runs one function tool call: looks the tool up, runs it under the
 /// per-tool timeout, and turns every way it can fail into a [`ToolFailure`].
-pub(super) async fn run_tool_call<Ctx>(
+pub(crate) async fn run_tool_call<Ctx>(
     agent: &AgentCore<Ctx>,
     ctx: &RunContext<Ctx>,
     call: &ToolCall,

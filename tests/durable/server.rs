@@ -1,0 +1,129 @@
+//! Durable runs against a real Temporal server (the dev server of
+//! `scripts/temporal.sh`): `#[ignore]`d, run with `AGENTS_TEMPORAL_ADDRESS`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use agents_core::run::RunStatus;
+use agents_core::temporal::{DurableClient, DurableRun, DurableStatus, DurableWorker, StartRun};
+
+use super::agents;
+
+/// The server's address; a test asked to run without one fails.
+fn address() -> String {
+    std::env::var("AGENTS_TEMPORAL_ADDRESS").unwrap_or_else(|_| {
+        panic!("set AGENTS_TEMPORAL_ADDRESS (scripts/temporal.sh start prints it)")
+    })
+}
+
+/// A name no earlier run used: task queues and run ids are per test.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+fn temp_log(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("{}.log", unique(name)));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Polls the run's status until `done` holds (30 s at most).
+async fn until(run: &DurableRun, done: impl Fn(&DurableStatus) -> bool) -> DurableStatus {
+    let started = Instant::now();
+    loop {
+        if let Ok(status) = run.status().await
+            && done(&status)
+        {
+            return status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the run did not get there in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Temporal server: AGENTS_TEMPORAL_ADDRESS"]
+async fn a_run_waits_for_approval_then_completes() {
+    let address = address();
+    let queue = unique("durable-approval");
+    let log = temp_log("durable-approval");
+    let mut worker = DurableWorker::connect(
+        &address,
+        "default",
+        &queue,
+        agents::durable_agents(Some(log.clone())),
+    )
+    .await
+    .unwrap();
+    let stop = worker.shutdown_handle();
+    // The worker's future is not `Send`: it runs beside the test, in the
+    // same task.
+    let (served, ()) = tokio::join!(worker.run(), async {
+        approve_and_check(&address, &queue, &log).await;
+        stop();
+    });
+    served.unwrap();
+}
+
+async fn approve_and_check(address: &str, queue: &str, log: &Path) {
+    let client = DurableClient::connect(address, "default", queue)
+        .await
+        .unwrap();
+    let run = client
+        .start(
+            unique("refund"),
+            StartRun::new("Triage", "I was charged twice for A-1001"),
+        )
+        .await
+        .unwrap();
+    let waiting = until(&run, |s| s.status == RunStatus::WaitingForApproval).await;
+    let pending: Vec<&str> = waiting.pending.iter().map(|p| p.tool.as_str()).collect();
+    assert_eq!(pending, ["refund"]);
+    // Nothing runs while it waits; a decision for another call is refused.
+    assert_eq!(
+        lines(log)
+            .iter()
+            .filter(|l| l.starts_with("tool refund"))
+            .count(),
+        0
+    );
+    let refused = run.approve("call_nobody").await.unwrap_err();
+    assert!(refused.to_string().contains("no pending call"), "{refused}");
+
+    let call_id = waiting.pending[0].call_id.clone();
+    assert_eq!(run.approve(&call_id).await.unwrap(), 0);
+    let outcome = run.outcome().await.unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed, "{outcome:?}");
+    assert_eq!(
+        outcome.output,
+        Some(serde_json::json!("Done: refunded 24900 cents on A-1001."))
+    );
+    // A client that knows only the id finds the run and its events.
+    let again = client.run(run.id());
+    let events = again.events(0).await.unwrap();
+    assert!(events.len() > 4, "{events:?}");
+    let logged = lines(log);
+    let tools: Vec<&String> = logged.iter().filter(|l| l.starts_with("tool")).collect();
+    assert_eq!(tools.len(), 2, "each tool once: {logged:?}");
+    // Turn 3 made the refund call: its key, on every attempt.
+    assert_eq!(*tools[1], format!("tool refund {}/3/{call_id}", run.id()));
+
+    if let Ok(path) = std::env::var("AGENTS_TEMPORAL_RECORD") {
+        std::fs::write(&path, run.history_json().await.unwrap()).unwrap();
+    }
+}
