@@ -74,6 +74,7 @@
 //! | 4 | [`tool`](mod@tool), [`guardrail`], [`hooks`], [`session`] | what an agent is made of and what watches it: the [`Tool`] trait and [`FunctionTool`] (the [`#[tool]`](macro@tool) macro writes `Tool` impls), input/output/tool guardrails, lifecycle hooks, conversation history (memory, SQLite) |
 //! | 5 | [`agent`](mod@agent) | [`Agent`], its builder, [`Handoff`]s, agent graphs; the [`#[agent]`](macro@agent) and [`#[derive(Handoffs)]`](derive@Handoffs) macros |
 //! | 6 | [`run`] | [`Runner`], [`Run`], [`RunResult`], [`RunError`], streamed runs, resumable [`run::RunState`], the effect seam |
+//! | 7 | [`runtime`], `temporal` (feature `temporal`) | what runs on top of runs: long-lived agents with handles and a registry; durable runs on Temporal (the loop as a workflow, its effects as activities) |
 //!
 //! The one place a lower layer needs a higher one, an agent used as a tool
 //! starting a nested run, is closed by where the code sits: [`AgentTool`]
@@ -104,8 +105,9 @@
 //! Features: `macros` (on by default: re-exports the macros), `openai`
 //! (OpenAI and OpenAI-compatible models over HTTPS), `rate-limit`, `mcp`
 //! (tools from Model Context Protocol servers), `sqlite` (the embedded
-//! session store) and `postgres` (the PostgreSQL session store). The
-//! default build pulls none of TLS, MCP, SQLite or PostgreSQL.
+//! session store), `postgres` (the PostgreSQL session store) and
+//! `temporal` (durable runs on Temporal). The default build pulls none of
+//! TLS, MCP, SQLite, PostgreSQL or Temporal.
 
 pub mod agent;
 pub mod context;

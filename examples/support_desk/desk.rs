@@ -175,8 +175,10 @@ pub(crate) struct Receipt {
     pub(crate) message: String,
 }
 
-/// The desk's reply, whichever agent answers.
-#[derive(Debug)]
+/// The desk's reply, whichever agent answers. Serialized as
+/// `{"text": ..}` or `{"receipt": {..}}` (a durable run's output).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum Reply {
     Text(String),
     Receipt(Receipt),

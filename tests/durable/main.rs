@@ -45,15 +45,14 @@ fn summary(history: &[u8]) -> serde_json::Value {
                 .as_str()
         })
         .collect();
-    let result =
-        events
-            .iter()
-            .find_map(|e| {
-                e["attributes"]["WorkflowExecutionCompletedEventAttributes"]["result"]["payloads"]
+    let result = events
+        .iter()
+        .find_map(|e| {
+            e["attributes"]["WorkflowExecutionCompletedEventAttributes"]["result"]["payloads"]
                     [0]["data"]
                     .as_str()
-            })
-            .expect("the history ends with the workflow's result");
+        })
+        .expect("the history ends with the workflow's result");
     let result: serde_json::Value = serde_json::from_slice(&base64_decode(result)).unwrap();
     let updates = events
         .iter()

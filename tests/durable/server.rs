@@ -127,3 +127,75 @@ async fn approve_and_check(address: &str, queue: &str, log: &Path) {
         std::fs::write(&path, run.history_json().await.unwrap()).unwrap();
     }
 }
+
+/// A worker in a process of its own, serving `queue` and logging to `log`.
+fn worker_process(address: &str, queue: &str, log: &Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_durable-test-worker"))
+        .args([address, queue])
+        .arg(log)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the durable test worker starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Temporal server: AGENTS_TEMPORAL_ADDRESS"]
+async fn a_killed_worker_is_replaced_and_nothing_runs_twice() {
+    let address = address();
+    let queue = unique("durable-crash");
+    let log = temp_log("durable-crash");
+    let mut first = worker_process(&address, &queue, &log);
+    let client = DurableClient::connect(&address, "default", &queue)
+        .await
+        .unwrap();
+    let run = client
+        .start(
+            unique("crash"),
+            StartRun::new("Triage", "I was charged twice for A-1001"),
+        )
+        .await
+        .unwrap();
+    // The first tool ran and the run parked for the refund's approval:
+    // the worker dies (SIGKILL: no clean shutdown).
+    let waiting = until(&run, |s| s.status == RunStatus::WaitingForApproval).await;
+    assert!(
+        lines(&log)
+            .iter()
+            .any(|l| l.starts_with("tool lookup_order"))
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let before = lines(&log);
+
+    let mut second = worker_process(&address, &queue, &log);
+    let call_id = waiting.pending[0].call_id.clone();
+    // The decision reaches the run once the new worker holds it.
+    let started = Instant::now();
+    while let Err(error) = run.approve(&call_id).await {
+        assert!(started.elapsed() < Duration::from_secs(60), "{error}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let outcome = run.outcome().await.unwrap();
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed, "{outcome:?}");
+
+    let all = lines(&log);
+    let after = &all[before.len()..];
+    let count =
+        |lines: &[String], prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+    // Each tool ran once over both workers.
+    assert_eq!(count(&all, "tool lookup_order"), 1, "{all:#?}");
+    assert_eq!(count(&all, "tool refund"), 1, "{all:#?}");
+    // The first worker made the three model calls before the pause; the
+    // second replayed them from the history and made only the one after
+    // the approval.
+    let model_calls = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with("model") && l.ends_with("start"))
+            .count()
+    };
+    assert_eq!(model_calls(&before), 3, "{before:#?}");
+    assert_eq!(model_calls(after), 1, "{after:#?}");
+}
