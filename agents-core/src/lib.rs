@@ -205,6 +205,66 @@ pub mod __private {
         tool_name,
     };
 
+    /// An `instructions = f` function, checked with a clear error (an
+    /// `async fn` needs `instructions = async f`).
+    /// (Boxed once per agent: an opaque return type would repeat the
+    /// error at the call.)
+    #[allow(clippy::type_complexity)]
+    pub fn sync_instructions<Ctx, F: crate::agent::SyncInstructions<Ctx>>(
+        f: F,
+    ) -> Box<dyn Fn(&crate::RunContext<Ctx>) -> String + Send + Sync + 'static> {
+        Box::new(move |ctx| f.instructions(ctx))
+    }
+
+    /// `hooks = [x]`: `x` a function returning hooks (called), or a unit
+    /// struct's value that is hooks itself. Method resolution on
+    /// `(&&HooksSource::new(x)).hooks_value()` picks the function form
+    /// first.
+    pub struct HooksSource<T>(std::cell::Cell<Option<T>>);
+
+    impl<T> HooksSource<T> {
+        /// Wraps the key's value.
+        pub fn new(value: T) -> Self {
+            HooksSource(std::cell::Cell::new(Some(value)))
+        }
+
+        fn take(&self) -> T {
+            self.0
+                .take()
+                .unwrap_or_else(|| unreachable!("a hooks source is read once"))
+        }
+    }
+
+    /// The function form of [`HooksSource`].
+    pub trait HooksFromFunction {
+        /// The hooks.
+        type Hooks;
+        /// Calls the function.
+        fn hooks_value(&self) -> Self::Hooks;
+    }
+
+    impl<F: FnOnce() -> H, H> HooksFromFunction for &HooksSource<F> {
+        type Hooks = H;
+        fn hooks_value(&self) -> H {
+            (self.take())()
+        }
+    }
+
+    /// The value form of [`HooksSource`].
+    pub trait HooksFromValue {
+        /// The hooks.
+        type Hooks;
+        /// The value.
+        fn hooks_value(&self) -> Self::Hooks;
+    }
+
+    impl<H> HooksFromValue for HooksSource<H> {
+        type Hooks = H;
+        fn hooks_value(&self) -> H {
+            self.take()
+        }
+    }
+
     /// Identity that checks [`SendToolFuture`].
     pub fn send_tool_future<F: SendToolFuture>(future: F) -> F {
         future

@@ -122,3 +122,64 @@ mod tests {
         assert!(pairs[2].value.is_empty());
     }
 }
+
+/// The message for an unknown key of `attribute`: the closest known key
+/// when one is near (a typo), else the list.
+pub(crate) fn unknown_key(attribute: &str, key: &str, known: &str) -> String {
+    let names: Vec<&str> = known
+        .split(", ")
+        .map(|name| name.trim_matches('`'))
+        .collect();
+    let closest = names
+        .iter()
+        .map(|name| (edit_distance(key, name), *name))
+        .min()
+        .filter(|(distance, name)| *distance <= 2.min(name.len() / 3 + 1));
+    match closest {
+        Some((_, name)) => format!("unknown `{attribute}` key `{key}`: did you mean `{name}`?"),
+        None => format!("unknown `{attribute}` key `{key}`; expected one of: {known}"),
+    }
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::unknown_key;
+
+    #[test]
+    fn a_typo_gets_the_closest_key() {
+        let known = "`name`, `temperature`, `tools`";
+        assert_eq!(
+            unknown_key("#[agent]", "temprature", known),
+            "unknown `#[agent]` key `temprature`: did you mean `temperature`?"
+        );
+        assert_eq!(
+            unknown_key("#[agent]", "tool", known),
+            "unknown `#[agent]` key `tool`: did you mean `tools`?"
+        );
+    }
+
+    #[test]
+    fn a_far_key_gets_the_list() {
+        let known = "`name`, `temperature`, `tools`";
+        assert_eq!(
+            unknown_key("#[agent]", "retries", known),
+            "unknown `#[agent]` key `retries`; expected one of: `name`, `temperature`, `tools`"
+        );
+    }
+}

@@ -190,7 +190,7 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `tool_use_behavior` | `"run_llm_again"` or `"stop_on_first_tool"` | `"run_llm_again"` |
 /// | `stop_at_tools` | `[f]`: tools whose output ends the run | none |
 /// | `input_guardrails`, `output_guardrails`, `tool_guardrails` | `[f]`: functions returning `InputGuardrail<C>`, `OutputGuardrail<C, Out>`, `ToolGuardrail<C>` | none |
-/// | `hooks` | `[f]`: functions returning a `RunHooks<C>` | none |
+/// | `hooks` | `[f, Audit]`: functions returning a `RunHooks<C>` (called when the agent is built), or `RunHooks<C>` values (a unit struct, `Audit { .. }`) | none |
 /// | `handoff_description` | `"..."`, what other agents read about handing off here | none |
 /// | `crate` | path to `agents_core` if renamed | `::agents_core` |
 ///

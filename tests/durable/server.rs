@@ -59,31 +59,17 @@ async fn until(run: &DurableRun, done: impl Fn(&DurableStatus) -> bool) -> Durab
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Temporal server: AGENTS_TEMPORAL_ADDRESS"]
 async fn a_run_waits_for_approval_then_completes() {
-    let address = address();
-    let queue = unique("durable-approval");
     let log = temp_log("durable-approval");
-    let mut worker = DurableWorker::connect(
-        &address,
-        "default",
-        &queue,
+    with_worker(
         agents::durable_agents(Some(log.clone())),
+        |client| async move {
+            approve_and_check(&client, &log).await;
+        },
     )
-    .await
-    .unwrap();
-    let stop = worker.shutdown_handle();
-    // The worker's future is not `Send`: it runs beside the test, in the
-    // same task.
-    let (served, ()) = tokio::join!(worker.run(), async {
-        approve_and_check(&address, &queue, &log).await;
-        stop();
-    });
-    served.unwrap();
+    .await;
 }
 
-async fn approve_and_check(address: &str, queue: &str, log: &Path) {
-    let client = DurableClient::connect(address, "default", queue)
-        .await
-        .unwrap();
+async fn approve_and_check(client: &DurableClient, log: &Path) {
     let run = client
         .start(
             unique("refund"),
@@ -198,4 +184,83 @@ async fn a_killed_worker_is_replaced_and_nothing_runs_twice() {
     };
     assert_eq!(model_calls(&before), 3, "{before:#?}");
     assert_eq!(model_calls(after), 1, "{after:#?}");
+}
+
+/// Runs `body` with an in-process worker of `agents` on a new task queue
+/// (the worker's future is not `Send`: it runs beside `body`).
+async fn with_worker<F: std::future::Future<Output = ()>>(
+    agents: agents_core::temporal::DurableAgents<agents::Desk>,
+    body: impl FnOnce(DurableClient) -> F,
+) {
+    let address = address();
+    let queue = unique("durable");
+    let mut worker = DurableWorker::connect(&address, "default", &queue, agents)
+        .await
+        .unwrap();
+    let stop = worker.shutdown_handle();
+    let client = DurableClient::connect(&address, "default", &queue)
+        .await
+        .unwrap();
+    let (served, ()) = tokio::join!(worker.run(), async {
+        body(client).await;
+        stop();
+    });
+    served.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Temporal server: AGENTS_TEMPORAL_ADDRESS"]
+async fn an_approval_that_expires_is_a_rejection() {
+    let log = temp_log("durable-expiry");
+    let options =
+        agents_core::temporal::DurableOptions::default().approval_timeout(Duration::from_secs(1));
+    let agents = agents::durable_agents(Some(log.clone())).options(options);
+    with_worker(agents, |client| async move {
+        let run = client
+            .start(unique("expiry"), StartRun::new("Triage", "charged twice"))
+            .await
+            .unwrap();
+        // Nobody decides: the durable timer rejects the call.
+        let outcome = run.outcome().await.unwrap();
+        assert_eq!(
+            outcome.output,
+            Some(serde_json::json!(
+                "No refund: The approval expired; the call was not made."
+            )),
+            "{outcome:?}"
+        );
+        assert!(!lines(&log).iter().any(|l| l.starts_with("tool refund")));
+        let events = run.events(0).await.unwrap();
+        assert!(events.iter().any(|e| matches!(
+            e,
+            agents_core::temporal::DurableEvent::Decided {
+                approved: false,
+                ..
+            }
+        )));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Temporal server: AGENTS_TEMPORAL_ADDRESS"]
+async fn a_cancelled_run_ends_cancelled_without_running_the_refund() {
+    let log = temp_log("durable-cancel");
+    with_worker(
+        agents::durable_agents(Some(log.clone())),
+        |client| async move {
+            let run = client
+                .start(unique("cancel"), StartRun::new("Triage", "charged twice"))
+                .await
+                .unwrap();
+            until(&run, |s| s.status == RunStatus::WaitingForApproval).await;
+            run.cancel().await.unwrap();
+            let outcome = run.outcome().await.unwrap();
+            assert_eq!(outcome.status, RunStatus::Cancelled, "{outcome:?}");
+            assert!(!lines(&log).iter().any(|l| l.starts_with("tool refund")));
+            // A decision after the end is refused.
+            assert!(run.approve("call_3").await.is_err());
+        },
+    )
+    .await;
 }

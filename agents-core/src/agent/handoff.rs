@@ -6,6 +6,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use super::checks::{HandoffContext, HandoffOutput};
 use super::output::AnyOutput;
 use super::{Agent, AgentCore, AgentDef};
 use crate::context::RunContext;
@@ -144,8 +145,7 @@ impl<Ctx, Out: Send + 'static> Handoff<Ctx, Out> {
     /// first use, so agent graphs may have cycles.
     pub fn to_def<A>() -> Self
     where
-        A: AgentDef<Context = Ctx>,
-        A::Output: Into<Out>,
+        A: HandoffContext<Ctx> + HandoffOutput<Out>,
         Ctx: Send + Sync + 'static,
     {
         Handoff {
@@ -157,7 +157,7 @@ impl<Ctx, Out: Send + 'static> Handoff<Ctx, Out> {
                 target: HandoffTarget::Lazy(|| A::agent().core),
                 parameters: None,
                 on_handoff: None,
-                convert: vec![convert::<A::Output, Out>],
+                convert: vec![convert_target::<A, Out>],
                 input_filter: None,
                 enabled: None,
             },
@@ -251,6 +251,14 @@ pub(crate) fn convert<From: Into<To> + Send + 'static, To: Send + 'static>(
 ) -> Result<AnyOutput, AnyOutput> {
     let value = value.downcast::<From>()?;
     Ok(Box::new((*value).into()))
+}
+
+/// [`convert`] for the output of the agent type `A`.
+fn convert_target<A: HandoffOutput<To>, To: Send + 'static>(
+    value: AnyOutput,
+) -> Result<AnyOutput, AnyOutput> {
+    let value = value.downcast::<A::Output>()?;
+    Ok(Box::new(A::into_handoff_output(*value)))
 }
 
 /// Where a handoff leads: an agent built already, or one built on first

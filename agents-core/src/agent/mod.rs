@@ -5,6 +5,7 @@
 //! target shares; `Out` is the type of the run's final output.
 
 mod builder;
+mod checks;
 mod def;
 mod graph;
 pub(crate) mod handoff;
@@ -20,6 +21,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 pub use builder::AgentBuilder;
+pub use checks::{HandoffContext, HandoffOutput, SyncInstructions};
 pub use def::AgentDef;
 pub use graph::{AgentGraph, GraphAgent};
 pub use handoff::{
@@ -405,7 +407,8 @@ impl<Ctx, Out> Agent<Ctx, Out> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an agent for context `{Ctx}`",
     label = "not an agent with context `{Ctx}`",
-    note = "build one with `Agent::builder`, or declare a struct with `#[agent(context = ...)]`"
+    note = "a `Runner<{Ctx}>` runs the agents of context `{Ctx}`: an agent of another context runs on a runner of its own (`Runner::from_shared(runner.model().clone())` shares the model)",
+    note = "an agent is built with `Agent::builder`, or declared on a struct with `#[agent(context = ...)]`"
 )]
 pub trait AsAgent<Ctx> {
     /// The agent's final output type.

@@ -77,7 +77,10 @@ impl DurableWorker {
     }
 
     /// Polls the task queue and runs what it gets until shut down (by a
-    /// [`shutdown_handle`](Self::shutdown_handle)).
+    /// [`shutdown_handle`](Self::shutdown_handle)). The future is not
+    /// `Send` (Temporal runs workflows on a single-threaded executor): run
+    /// it in `main`, in a `tokio::task::LocalSet`, or `join!` it with other
+    /// work of the same task.
     ///
     /// # Errors
     /// [`DurableError::Worker`] when the worker stops with an error.

@@ -41,7 +41,7 @@ pub(crate) struct AgentAttr {
     pub(crate) input_guardrails: Vec<Path>,
     pub(crate) output_guardrails: Vec<Path>,
     pub(crate) tool_guardrails: Vec<Path>,
-    pub(crate) hooks: Vec<Path>,
+    pub(crate) hooks: Vec<syn::Expr>,
     pub(crate) handoff_description: Option<LitStr>,
     pub(crate) krate: Option<Path>,
     /// Keys seen, for duplicate detection.
@@ -90,7 +90,7 @@ fn parse_pair(attr: &mut AgentAttr, key: &str, pair: &KeyValue) -> syn::Result<(
         "input_guardrails" => attr.input_guardrails = path_list(value, key)?,
         "output_guardrails" => attr.output_guardrails = path_list(value, key)?,
         "tool_guardrails" => attr.tool_guardrails = path_list(value, key)?,
-        "hooks" => attr.hooks = path_list(value, key)?,
+        "hooks" => attr.hooks = hooks_list(value)?,
         "handoffs" => attr.handoffs = Some(ty(value, key)?),
         "context" => attr.context = Some(ty(value, key)?),
         "output" => attr.output = Some(ty(value, key)?),
@@ -118,7 +118,7 @@ fn parse_pair(attr: &mut AgentAttr, key: &str, pair: &KeyValue) -> syn::Result<(
         _ => {
             return Err(syn::Error::new(
                 pair.key.span(),
-                format!("unknown `#[agent]` key `{key}`; expected one of: {KEYS}"),
+                crate::keys::unknown_key("#[agent]", key, KEYS),
             ));
         }
     }
@@ -175,6 +175,29 @@ fn path_list(value: TokenStream, key: &str) -> syn::Result<Vec<Path>> {
         }
     }
     Ok(paths)
+}
+
+/// `hooks = [..]`: functions returning hooks (by name, called when the
+/// agent is built), or hooks values (a unit struct, a struct literal, a
+/// call); not literals.
+fn hooks_list(value: TokenStream) -> syn::Result<Vec<syn::Expr>> {
+    let Ok(group) = syn::parse2::<syn::ExprArray>(value.clone()) else {
+        return Err(syn::Error::new_spanned(
+            value,
+            "`hooks` takes a list: `hooks = [audit, Metrics]`",
+        ));
+    };
+    group
+        .elems
+        .into_iter()
+        .map(|element| match element {
+            syn::Expr::Lit(literal) => Err(syn::Error::new_spanned(
+                literal,
+                "`hooks` lists functions returning hooks (`fn() -> impl RunHooks<C>`) or hooks values (`Audit`, `Audit { .. }`), not literals",
+            )),
+            other => Ok(other),
+        })
+        .collect()
 }
 
 fn list_items(key: &str) -> &'static str {

@@ -32,7 +32,9 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
     let instructions = match &attr.instructions {
         None => quote!(),
         Some(Instructions::Text(text)) => quote!(.instructions(#text)),
-        Some(Instructions::Sync(path)) => quote_spanned! {path.span()=> .instructions_fn(#path) },
+        Some(Instructions::Sync(path)) => quote_spanned! {path.span()=>
+            .instructions_fn(#krate::__private::sync_instructions::<#ctx, _>(#path))
+        },
         Some(Instructions::Async(path)) => quote_spanned! {path.span()=>
             .instructions_async(|__ctx| ::std::boxed::Box::pin(#path(__ctx)))
         },
@@ -63,7 +65,16 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
     let input_guardrails = calls(&attr.input_guardrails, quote!(input_guardrail));
     let output_guardrails = calls(&attr.output_guardrails, quote!(output_guardrail));
     let tool_guardrails = calls(&attr.tool_guardrails, quote!(tool_guardrail));
-    let hooks = calls(&attr.hooks, quote!(hooks));
+    // A function returning hooks (called), or a hooks value.
+    let hooks = attr.hooks.iter().map(|path| {
+        quote_spanned! {path.span()=>
+            .hooks({
+                #[allow(unused_imports)]
+                use #krate::__private::{HooksFromFunction as _, HooksFromValue as _};
+                (&&#krate::__private::HooksSource::new(#path)).hooks_value()
+            })
+        }
+    });
     let description = attr
         .handoff_description
         .as_ref()
@@ -161,6 +172,60 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
 
                 fn as_agent(&self) -> #krate::Agent<#ctx, #out> {
                     <Self as #krate::AgentDef>::agent()
+                }
+            }
+        };
+    }
+}
+
+/// What a mis-declared agent still gets beside its errors: its
+/// `AgentDef` and `AsAgent` impls with the context and output the
+/// attribute names (or the defaults), whose `agent()` is never reached
+/// (the crate does not compile). Code naming the agent elsewhere (a
+/// handoff enum, a script, a runner) then checks against it instead of
+/// failing again with "not an agent". Nothing for a generic struct (the
+/// error says to remove the generics).
+pub(crate) fn stubs(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
+    if !item.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = match &attr.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::agents_core),
+    };
+    let ident = &item.ident;
+    let name = attr
+        .name
+        .as_ref()
+        .map_or_else(|| ident.to_string(), syn::LitStr::value);
+    let ctx = match &attr.context {
+        Some(ty) => quote!(#ty),
+        None => quote!(()),
+    };
+    let out = match (&attr.convert_output, &attr.output) {
+        (Some(ty), _) | (None, Some(ty)) => quote!(#ty),
+        (None, None) => quote!(::std::string::String),
+    };
+    let unreachable = format!("agent `{name}` is mis-declared: see its compile errors");
+    quote! {
+        const _: () = {
+            impl #krate::AgentDef for #ident {
+                type Context = #ctx;
+                type Output = #out;
+                const NAME: &'static str = #name;
+                const HANDOFF_DESCRIPTION: ::core::option::Option<&'static str> =
+                    ::core::option::Option::None;
+
+                fn agent() -> #krate::Agent<#ctx, #out> {
+                    ::core::unreachable!(#unreachable)
+                }
+            }
+
+            impl #krate::AsAgent<#ctx> for #ident {
+                type Output = #out;
+
+                fn as_agent(&self) -> #krate::Agent<#ctx, #out> {
+                    ::core::unreachable!(#unreachable)
                 }
             }
         };

@@ -139,7 +139,7 @@ fn variant_attrs(attrs: &[Attribute], variant: &mut Variant, errors: &mut Vec<sy
             "input" => syn::parse2(pair.value).map(|v| variant.input = Some(v)),
             _ => Err(syn::Error::new(
                 pair.key.span(),
-                format!("unknown `#[handoff]` key `{key}`; expected one of: {VARIANT_KEYS}"),
+                crate::keys::unknown_key("#[handoff]", &key.to_string(), VARIANT_KEYS),
             )),
         };
         if let Err(error) = result {

@@ -28,8 +28,8 @@ pub(crate) fn expand(route: &Route) -> TokenStream {
         // `for<'__a>` keeps a non-agent variant from being a trivially false
         // bound here; the assertion below reports it on the variant.
         quote_spanned! {agent.span()=>
-            for<'__a> #agent: #krate::AgentDef<Context = #ctx>,
-            <#agent as #krate::AgentDef>::Output: ::core::convert::Into<__Out>,
+            for<'__a> #agent: #krate::agent::HandoffContext<#ctx>
+                + #krate::agent::HandoffOutput<__Out>,
         }
     });
 

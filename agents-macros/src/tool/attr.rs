@@ -65,7 +65,7 @@ pub(crate) fn parse_partial(tokens: TokenStream) -> (ToolAttr, Option<syn::Error
             "crate" => path(&meta).and_then(|v| set(&mut attr.krate, v, &meta, "crate")),
             _ => Err(syn::Error::new_spanned(
                 meta.path(),
-                format!("unknown `#[tool]` key `{key}`; expected one of: {KEYS}"),
+                crate::keys::unknown_key("#[tool]", &key.to_string(), KEYS),
             )),
         };
         if let Err(error) = result {
@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                format!("unknown `#[tool]` key `nme`; expected one of: {KEYS}"),
+                "unknown `#[tool]` key `nme`: did you mean `name`?".to_owned(),
                 "`strict` takes `true` or `false`: `strict = true`".to_owned(),
                 "duplicate `name` key; give it once".to_owned(),
             ]
