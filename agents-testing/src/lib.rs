@@ -27,12 +27,14 @@
 //! # Ok(()) }
 //! ```
 
+mod fits;
 mod mock;
 pub mod record;
 mod spans;
 mod transcript;
 mod validate;
 
+pub use fits::ArgumentsDoNotFit;
 pub use mock::{
     IntoScriptArgs, MockModel, NotOffered, ScriptedCall, Step, UnexpectedCall, WithoutInput, call,
     call_named,

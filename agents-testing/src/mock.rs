@@ -436,8 +436,9 @@ impl MockModel {
     }
 
     /// Lets scripted calls name tools (or handoffs) the request does not
-    /// offer, for tests of the unknown-tool path. By default such a call
-    /// fails the model call with [`NotOffered`].
+    /// offer, or pass arguments that do not fit their parameters, for
+    /// tests of those paths. By default such a call fails the model call
+    /// with [`NotOffered`] or [`ArgumentsDoNotFit`](crate::ArgumentsDoNotFit).
     pub fn allow_unknown_tools(&self) -> &Self {
         self.lock().allow_unknown_tools = true;
         self
@@ -508,6 +509,24 @@ impl MockModel {
                             agent: request.agent.to_string(),
                             tool,
                             offered: request.tools.iter().map(|t| t.name.clone()).collect(),
+                        }));
+                    }
+                    let misfit = parts.iter().find_map(|part| {
+                        let (name, arguments) = match part {
+                            Part::Call(call) => (&call.name, &call.arguments),
+                            Part::Item(Item::ToolCall(call) | Item::HandoffCall(call)) => {
+                                (&call.name, &call.arguments)
+                            }
+                            _ => return None,
+                        };
+                        let tool = request.tools.iter().find(|tool| &tool.name == name)?;
+                        crate::fits::misfit(tool, arguments).map(|problem| (name.clone(), problem))
+                    });
+                    if let Some((tool, problem)) = misfit {
+                        return Err(ModelError::custom(crate::fits::ArgumentsDoNotFit {
+                            number,
+                            tool,
+                            problem,
                         }));
                     }
                 }

@@ -225,3 +225,46 @@ fn and_with_a_step_that_is_not_an_output_fails_when_the_script_is_built() {
         "{message}"
     );
 }
+
+/// Look an order up (a strict `#[tool]`: no field beyond its own).
+#[tool]
+fn lookup(order_id: String) -> String {
+    order_id
+}
+
+#[tokio::test]
+async fn scripted_arguments_that_do_not_fit_the_offered_tool_fail_the_call() {
+    use agents_testing::ArgumentsDoNotFit;
+    // A field a strict tool does not have; a missing required field.
+    let strict: Agent<()> = Agent::builder("Clerk").tool(lookup {}).build().unwrap();
+    let typed: Agent<()> = Agent::builder("Clerk")
+        .tool(crate::support::refund())
+        .build()
+        .unwrap();
+    let cases = [
+        (
+            &strict,
+            "lookup",
+            serde_json::json!({"order_id": "A-1", "note": "extra"}),
+            "`note`",
+        ),
+        (
+            &typed,
+            "refund",
+            serde_json::json!({"order_id": "A-1"}),
+            "`amount_cents`",
+        ),
+    ];
+    for (agent, tool, arguments, field) in cases {
+        let model = MockModel::script([Step::tool_call(tool, arguments)]);
+        let error = Runner::new(model).run(agent, (), "hi").await.unwrap_err();
+        let RunError::Model { source, .. } = &error else {
+            panic!("expected a model error, got {error:?}");
+        };
+        let misfit = source
+            .downcast_ref::<ArgumentsDoNotFit>()
+            .unwrap_or_else(|| panic!("expected ArgumentsDoNotFit, got {error}"));
+        assert_eq!(misfit.tool, tool);
+        assert!(misfit.problem.contains(field), "{misfit}");
+    }
+}
