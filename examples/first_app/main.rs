@@ -103,12 +103,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The model's turns, scripted with typed steps: a misspelt tool or agent
     // does not compile, and the JSON is checked against the tool's arguments.
     let model = MockModel::script([
-        Step::tool_calls([call(lookup_order {}, json!({"order_id": "A-1001"}))]),
+        Step::tool_calls([call(lookup_order {}, lookup_order::args("A-1001".into()))]),
         Step::handoff::<Billing>(),
-        Step::tool_calls([call(
-            refund {},
-            json!({"order_id": "A-1001", "amount_cents": 24_900}),
-        )]),
+        Step::tool_calls([call(refund {}, refund::args("A-1001".into(), 24_900))]),
         Step::json(json!({"order_id": "A-1001", "refunded_cents": 24_900})),
     ]);
     let refunds = Arc::new(Mutex::new(Vec::new()));
@@ -146,12 +143,9 @@ mod tests {
     #[tokio::test]
     async fn a_double_charge_is_refunded_by_billing() {
         let model = MockModel::script([
-            Step::tool_calls([call(lookup_order {}, json!({"order_id": "A-1001"}))]),
+            Step::tool_calls([call(lookup_order {}, lookup_order::args("A-1001".into()))]),
             Step::handoff::<Billing>(),
-            Step::tool_calls([call(
-                refund {},
-                json!({"order_id": "A-1001", "amount_cents": 24_900}),
-            )]),
+            Step::tool_calls([call(refund {}, refund::args("A-1001".into(), 24_900))]),
             Step::json(json!({"order_id": "A-1001", "refunded_cents": 24_900})),
         ]);
         let shop = Shop {
@@ -170,10 +164,7 @@ mod tests {
     async fn a_refund_above_the_price_is_an_error_output() {
         let model = MockModel::script([
             Step::handoff::<Billing>(),
-            Step::tool_calls([call(
-                refund {},
-                json!({"order_id": "A-1001", "amount_cents": 99_900}),
-            )]),
+            Step::tool_calls([call(refund {}, refund::args("A-1001".into(), 99_900))]),
             Step::json(json!({"order_id": "A-1001", "refunded_cents": 0})),
         ]);
         let refunds = Arc::new(Mutex::new(Vec::new()));

@@ -1,0 +1,307 @@
+//! The wire benchmark: what a turn costs the client against a real HTTP
+//! server. A fake OpenAI-compatible server (`server.rs`, a child process,
+//! loopback) answers a three-turn workload (two parallel tool calls, one
+//! call, a final text); this process drives it through `OpenAiChat`, and
+//! through a floor client on the same HTTP stack (reqwest/hyper, the same
+//! runtime) that posts the same request bodies, pre-serialised, and reads
+//! the responses as bytes, with no agent logic. Reported per
+//! configuration (streamed or not, concurrency 1 or 100): client CPU per
+//! turn (this process only: user + system, the process CPU-time clock),
+//! runs/s, p50/p99 wall per run, peak RSS so far.
+//!
+//! ```text
+//! cargo run --release --example bench_wire [-- --quick] [-- --padding BYTES]
+//! cargo run --release --example bench_wire -- serve --port 8090   # the server alone (for peers)
+//! ```
+
+mod server;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agents_core::openai::{OpenAiChat, OpenAiConfig};
+use agents_core::prelude::*;
+use futures::StreamExt;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Look up an order.
+#[tool]
+fn lookup_order(order_id: String) -> String {
+    format!("{order_id}: shipped")
+}
+
+/// One configuration's figures.
+struct Figures {
+    client: &'static str,
+    stream: bool,
+    concurrency: usize,
+    runs: usize,
+    cpu_us_per_turn: f64,
+    runs_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    peak_rss_mb: f64,
+}
+
+impl Figures {
+    fn json(&self) -> String {
+        format!(
+            "{{\"client\":\"{}\",\"api\":\"chat\",\"stream\":{},\"concurrency\":{},\"runs\":{},\"cpu_us_per_turn\":{:.1},\"runs_per_s\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"peak_rss_mb\":{:.1}}}",
+            self.client,
+            self.stream,
+            self.concurrency,
+            self.runs,
+            self.cpu_us_per_turn,
+            self.runs_per_s,
+            self.p50_ms,
+            self.p99_ms,
+            self.peak_rss_mb
+        )
+    }
+}
+
+/// This process's CPU time so far (user + system, all threads), from
+/// the process CPU-time clock (nanoseconds).
+fn cpu_time() -> Duration {
+    let time = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
+}
+
+/// The peak resident set so far, in MB (`VmHWM`).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Runs `runs` runs of `one` with `concurrency` at a time; the figures.
+async fn measure<F, Fut>(
+    client: &'static str,
+    stream: bool,
+    concurrency: usize,
+    runs: usize,
+    one: F,
+) -> Result<Figures, Error>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), Error>> + Send,
+{
+    let one = Arc::new(one);
+    let cpu = cpu_time();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..concurrency {
+        let one = Arc::clone(&one);
+        let mine = runs / concurrency + usize::from(task < runs % concurrency);
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(mine);
+            for _ in 0..mine {
+                let run = Instant::now();
+                one().await?;
+                times.push(run.elapsed());
+            }
+            Ok::<_, Error>(times)
+        }));
+    }
+    let mut times = Vec::with_capacity(runs);
+    for task in tasks {
+        times.extend(task.await??);
+    }
+    let wall = started.elapsed();
+    let cpu = cpu_time().saturating_sub(cpu);
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    Ok(Figures {
+        client,
+        stream,
+        concurrency,
+        runs,
+        cpu_us_per_turn: cpu.as_secs_f64() * 1e6 / (runs * 3) as f64,
+        runs_per_s: runs as f64 / wall.as_secs_f64(),
+        p50_ms: at(0.5).as_secs_f64() * 1e3,
+        p99_ms: at(0.99).as_secs_f64() * 1e3,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+fn value(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|at| args.get(at + 1).cloned())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve") {
+        let port = value(&args, "--port").map_or(Ok(8090), |p| p.parse())?;
+        server::serve(port, value(&args, "--capture").map(PathBuf::from)).await?;
+        return Ok(());
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let padding: usize = value(&args, "--padding").map_or(Ok(0), |p| p.parse())?;
+
+    // The server: this program, in a child process of its own.
+    let port = 18_000 + (std::process::id() % 1000) as u16;
+    let capture = std::env::temp_dir().join(format!("bench-wire-{}", std::process::id()));
+    std::fs::create_dir_all(&capture)?;
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--port", &port.to_string(), "--capture"])
+        .arg(&capture)
+        .spawn()?;
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let outcome = bench(&url, &capture, quick, padding).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&capture);
+    outcome
+}
+
+async fn bench(
+    url: &str,
+    capture: &std::path::Path,
+    quick: bool,
+    padding: usize,
+) -> Result<(), Error> {
+    let instructions = format!("You look orders up.{}", " ".repeat(padding));
+    let agent: Agent<()> = Agent::builder("Clerk")
+        .instructions(instructions)
+        .tool(lookup_order {})
+        .build()?;
+    let config = OpenAiConfig::new()
+        .base_url(url)
+        .api_key("bench")
+        .model("gpt-4o-mini");
+    let runner = Runner::new(OpenAiChat::new(config)?);
+
+    // Wait for the server; the first run's three requests are captured
+    // for the floor client.
+    let started = Instant::now();
+    loop {
+        match runner.run(&agent, (), "Where are A-1, A-2 and A-3?").await {
+            Ok(result) if result.turns == 3 => break,
+            Ok(result) => {
+                return Err(format!("the workload took {} turns, not 3", result.turns).into());
+            }
+            Err(_) if started.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let bodies: Vec<bytes_of::Body> = (0..3)
+        .map(|n| std::fs::read(capture.join(format!("request-{n}.json"))))
+        .collect::<Result<_, _>>()?;
+    let http = reqwest::Client::new();
+    let endpoint = format!("{url}/chat/completions");
+
+    println!(
+        "# three-turn runs against the fake server at {url}; instructions {} bytes",
+        padding + 19
+    );
+    let mut all = Vec::new();
+    for stream in [false, true] {
+        let floor_bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+            bodies
+                .iter()
+                .map(|body| bytes_of::streamed(body, stream))
+                .collect::<Result<_, _>>()?,
+        );
+        for concurrency in [1, 100] {
+            let runs = match (concurrency, quick) {
+                (1, false) => 500,
+                (1, true) => 50,
+                (_, false) => 5_000,
+                (_, true) => 500,
+            };
+            let (runner, agent) = (runner.clone(), agent.clone());
+            let ours = measure("agents", stream, concurrency, runs, move || {
+                let (runner, agent) = (runner.clone(), agent.clone());
+                async move {
+                    let run = runner.run(&agent, (), "Where are A-1, A-2 and A-3?");
+                    let result = if stream {
+                        let mut events = run.stream();
+                        while events.next().await.is_some() {}
+                        events.result().await?
+                    } else {
+                        run.await?
+                    };
+                    debug_assert_eq!(result.turns, 3);
+                    Ok(())
+                }
+            })
+            .await?;
+            println!("{}", ours.json());
+            let (http, endpoint, floor_bodies) =
+                (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
+            let floor = measure("floor", stream, concurrency, runs, move || {
+                let (http, endpoint, bodies) =
+                    (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
+                async move {
+                    for body in bodies.iter() {
+                        let response = http
+                            .post(&endpoint)
+                            .header("content-type", "application/json")
+                            .body(body.clone())
+                            .send()
+                            .await?;
+                        let mut chunks = response.bytes_stream();
+                        while let Some(chunk) = chunks.next().await {
+                            chunk?;
+                        }
+                    }
+                    Ok(())
+                }
+            })
+            .await?;
+            println!("{}", floor.json());
+            all.push((ours, floor));
+        }
+    }
+    println!(
+        "\n| client CPU per turn | agents | floor | agents / floor | agents runs/s | agents p50 | agents p99 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (ours, floor) in &all {
+        println!(
+            "| {}, concurrency {} | {:.0} µs | {:.0} µs | {:.2}× | {:.0} | {:.2} ms | {:.2} ms |",
+            if ours.stream {
+                "streamed"
+            } else {
+                "non-streamed"
+            },
+            ours.concurrency,
+            ours.cpu_us_per_turn,
+            floor.cpu_us_per_turn,
+            ours.cpu_us_per_turn / floor.cpu_us_per_turn,
+            ours.runs_per_s,
+            ours.p50_ms,
+            ours.p99_ms
+        );
+    }
+    println!("peak RSS: {:.1} MB", peak_rss_mb());
+    Ok(())
+}
+
+/// The captured request bodies, as the floor client sends them.
+mod bytes_of {
+    pub(crate) type Body = Vec<u8>;
+
+    /// `body` with `stream` set (and usage asked for when streamed), as
+    /// the client under test would send it.
+    pub(crate) fn streamed(body: &[u8], stream: bool) -> Result<Vec<u8>, serde_json::Error> {
+        let mut value: serde_json::Value = serde_json::from_slice(body)?;
+        value["stream"] = serde_json::Value::Bool(stream);
+        if stream {
+            value["stream_options"] = serde_json::json!({"include_usage": true});
+        } else if let Some(map) = value.as_object_mut() {
+            map.remove("stream_options");
+        }
+        serde_json::to_vec(&value)
+    }
+}

@@ -1,0 +1,196 @@
+//! A fake OpenAI-compatible server for the wire benchmark: Chat
+//! Completions, non-streamed and streamed (SSE), answering the benchmark's
+//! three-turn workload from the request (no tool output yet: two parallel
+//! calls; two: one more call; three: the final text). Loopback only,
+//! request bodies bounded; it can keep the first requests' bodies for the
+//! floor client.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Bytes, Frame, Incoming};
+use hyper::{Request, Response};
+use serde_json::{Value, json};
+
+type Body = BoxBody<Bytes, Infallible>;
+
+/// The largest request body read (a padded history stays well under).
+const MAX_BODY: usize = 16 << 20;
+
+/// Serves on `127.0.0.1:port` until killed; keeps the first `capture`
+/// request bodies as `DIR/request-N.json`.
+pub(crate) async fn serve(port: u16, capture: Option<PathBuf>) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let captured = Arc::new(AtomicUsize::new(0));
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let capture = capture.clone();
+        let captured = Arc::clone(&captured);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                answer(request, capture.clone(), Arc::clone(&captured))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn answer(
+    request: Request<Incoming>,
+    capture: Option<PathBuf>,
+    captured: Arc<AtomicUsize>,
+) -> Result<Response<Body>, Infallible> {
+    let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(_) => return Ok(status(413, "request body too large")),
+    };
+    if let Some(dir) = capture {
+        let n = captured.fetch_add(1, Ordering::Relaxed);
+        if n < 3 {
+            let _ = std::fs::write(dir.join(format!("request-{n}.json")), &body);
+        }
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return Ok(status(400, "not JSON"));
+    };
+    let outputs = request["messages"]
+        .as_array()
+        .map_or(0, |m| m.iter().filter(|m| m["role"] == "tool").count());
+    let stream = request["stream"] == Value::Bool(true);
+    let (calls, text): (Vec<(String, String)>, Option<&str>) = match outputs {
+        0 => (
+            vec![
+                (
+                    format!("call_{outputs}_0"),
+                    r#"{"order_id":"A-1"}"#.to_owned(),
+                ),
+                (
+                    format!("call_{outputs}_1"),
+                    r#"{"order_id":"A-2"}"#.to_owned(),
+                ),
+            ],
+            None,
+        ),
+        1 | 2 => (
+            vec![(
+                format!("call_{outputs}_0"),
+                r#"{"order_id":"A-3"}"#.to_owned(),
+            )],
+            None,
+        ),
+        _ => (
+            Vec::new(),
+            Some("Orders A-1 and A-2 have shipped; A-3 arrives tomorrow."),
+        ),
+    };
+    let response = if stream {
+        sse(&calls, text)
+    } else {
+        full(&calls, text)
+    };
+    Ok(response)
+}
+
+fn status(code: u16, message: &str) -> Response<Body> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(
+            json!({"error": {"message": message}}).to_string(),
+        ))
+        .boxed(),
+    );
+    *response.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or_default();
+    response
+}
+
+const USAGE: &str = r#"{"prompt_tokens":120,"completion_tokens":24,"total_tokens":144}"#;
+
+fn full(calls: &[(String, String)], text: Option<&str>) -> Response<Body> {
+    let tool_calls: Vec<Value> = calls
+        .iter()
+        .map(|(id, arguments)| {
+            json!({"id": id, "type": "function", "function": {"name": "lookup_order", "arguments": arguments}})
+        })
+        .collect();
+    let message = match text {
+        Some(text) => json!({"role": "assistant", "content": text}),
+        None => json!({"role": "assistant", "content": null, "tool_calls": tool_calls}),
+    };
+    let finish = if text.is_some() { "stop" } else { "tool_calls" };
+    let body = json!({
+        "id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": serde_json::from_str::<Value>(USAGE).unwrap_or_default(),
+    });
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A streamed answer chunked as a model streams: about four characters of
+/// text per event, tool-call arguments in pieces of eight; each event its
+/// own frame of the chunked body, written when the one before is out.
+fn sse(calls: &[(String, String)], text: Option<&str>) -> Response<Body> {
+    let mut events: Vec<String> = Vec::new();
+    let mut chunk = |delta: Value, finish: Value| {
+        let event = json!({
+            "id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1,
+            "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        events.push(format!("data: {event}\n\n"));
+    };
+    match text {
+        Some(text) => {
+            chunk(json!({"role": "assistant", "content": ""}), Value::Null);
+            let chars: Vec<char> = text.chars().collect();
+            for piece in chars.chunks(4) {
+                chunk(
+                    json!({"content": piece.iter().collect::<String>()}),
+                    Value::Null,
+                );
+            }
+            chunk(json!({}), json!("stop"));
+        }
+        None => {
+            for (index, (id, arguments)) in calls.iter().enumerate() {
+                chunk(
+                    json!({"role": "assistant", "tool_calls": [{"index": index, "id": id, "type": "function",
+                        "function": {"name": "lookup_order", "arguments": ""}}]}),
+                    Value::Null,
+                );
+                let chars: Vec<char> = arguments.chars().collect();
+                for piece in chars.chunks(8) {
+                    chunk(
+                        json!({"tool_calls": [{"index": index, "function": {"arguments": piece.iter().collect::<String>()}}]}),
+                        Value::Null,
+                    );
+                }
+            }
+            chunk(json!({}), json!("tool_calls"));
+        }
+    }
+    events.push(format!(
+        "data: {{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{USAGE}}}\n\n"
+    ));
+    events.push("data: [DONE]\n\n".to_owned());
+    let frames = futures::stream::iter(
+        events
+            .into_iter()
+            .map(|event| Ok::<_, Infallible>(Frame::data(Bytes::from(event)))),
+    );
+    let mut response = Response::new(BodyExt::boxed(StreamBody::new(frames)));
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("text/event-stream"),
+    );
+    response
+}
