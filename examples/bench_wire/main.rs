@@ -10,7 +10,7 @@
 //! runs/s, p50/p99 wall per run, peak RSS so far.
 //!
 //! ```text
-//! cargo run --release --example bench_wire [-- --quick] [-- --padding BYTES]
+//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--only plain-1|plain-100|streamed-1|streamed-100]
 //! cargo run --release --example bench_wire -- serve --port 8090   # the server alone (for peers)
 //! ```
 
@@ -145,6 +145,9 @@ async fn main() -> Result<(), Error> {
     }
     let quick = args.iter().any(|a| a == "--quick");
     let padding: usize = value(&args, "--padding").map_or(Ok(0), |p| p.parse())?;
+    // `--only streamed-100` (or `plain-1`, ...): one configuration, for a
+    // profiler.
+    let only = value(&args, "--only");
 
     // The server: this program, in a child process of its own.
     let port = 18_000 + (std::process::id() % 1000) as u16;
@@ -155,7 +158,7 @@ async fn main() -> Result<(), Error> {
         .arg(&capture)
         .spawn()?;
     let url = format!("http://127.0.0.1:{port}/v1");
-    let outcome = bench(&url, &capture, quick, padding).await;
+    let outcome = bench(&url, &capture, quick, padding, only.as_deref()).await;
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&capture);
@@ -167,6 +170,7 @@ async fn bench(
     capture: &std::path::Path,
     quick: bool,
     padding: usize,
+    only: Option<&str>,
 ) -> Result<(), Error> {
     let instructions = format!("You look orders up.{}", " ".repeat(padding));
     let agent: Agent<()> = Agent::builder("Clerk")
@@ -213,6 +217,13 @@ async fn bench(
                 .collect::<Result<_, _>>()?,
         );
         for concurrency in [1, 100] {
+            let name = format!(
+                "{}-{concurrency}",
+                if stream { "streamed" } else { "plain" }
+            );
+            if only.is_some_and(|only| only != name) {
+                continue;
+            }
             let runs = match (concurrency, quick) {
                 (1, false) => 500,
                 (1, true) => 50,

@@ -13,7 +13,7 @@ use async_openai::types::chat::{
     ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FunctionCall,
     FunctionName, FunctionObject, ResponseFormat, ResponseFormatJsonSchema, ToolChoiceOptions,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::config::{OpenAiConfig, SchemaFormat};
 use super::http::{self, Http};
@@ -83,7 +83,11 @@ impl OpenAiChat {
         request: &ModelRequest,
         stream: bool,
     ) -> Result<serde_json::Value, ModelError> {
-        body(&self.http.config, request, stream)
+        let body = body(&self.http.config, request, stream)?;
+        serde_json::to_value(&body).map_err(|error| ModelError::BadRequest {
+            status: 0,
+            message: format!("request does not serialize: {error}"),
+        })
     }
 }
 
@@ -247,12 +251,21 @@ fn wire_request(
 }
 
 /// The body sent: the wire request, with the response format in the shape
-/// the configured [`SchemaFormat`] asks for.
+/// the configured [`SchemaFormat`] asks for. Serialized straight to bytes
+/// (no `serde_json::Value` tree in between).
+#[derive(Serialize)]
+struct ChatBody {
+    #[serde(flatten)]
+    wire: CreateChatCompletionRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<serde_json::Value>,
+}
+
 fn body(
     config: &OpenAiConfig,
     request: &ModelRequest,
     stream: bool,
-) -> Result<serde_json::Value, ModelError> {
+) -> Result<ChatBody, ModelError> {
     if request.previous_response_id.is_some() || request.conversation_id.is_some() {
         return Err(ModelError::BadRequest {
             status: 0,
@@ -262,12 +275,10 @@ fn body(
         });
     }
     let wire = wire_request(config, request, stream);
-    let mut body = serde_json::to_value(&wire).map_err(|error| ModelError::BadRequest {
-        status: 0,
-        message: format!("request does not serialize: {error}"),
-    })?;
-    if let (Some(schema), Some(object)) = (&request.output_schema, body.as_object_mut()) {
-        let format = match config.schema_format {
+    let response_format = request
+        .output_schema
+        .as_ref()
+        .map(|schema| match config.schema_format {
             SchemaFormat::JsonSchema => serde_json::to_value(ResponseFormat::JsonSchema {
                 json_schema: ResponseFormatJsonSchema {
                     description: None,
@@ -280,10 +291,11 @@ fn body(
             SchemaFormat::JsonObject => {
                 serde_json::json!({"type": "json_object", "schema": schema.schema})
             }
-        };
-        object.insert("response_format".to_owned(), format);
-    }
-    Ok(body)
+        });
+    Ok(ChatBody {
+        wire,
+        response_format,
+    })
 }
 
 fn system(text: String) -> ChatCompletionRequestMessage {
