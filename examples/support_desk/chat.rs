@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use agents_core::AgentDef;
-use agents_core::run::RunStatus;
+use agents_core::run::{PendingApproval, RunStatus};
 use agents_core::runtime::{AgentEvent, AgentHandle, AgentRuntime, AgentState, Answer};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::broadcast::error::RecvError;
@@ -53,53 +53,68 @@ pub(crate) async fn chat(
             continue;
         }
         desk.send(message)?;
-        loop {
-            match events.recv().await {
-                Ok(AgentEvent::Run(event)) => printer.event(&event)?,
-                Ok(AgentEvent::State(AgentState::WaitingForApproval { pending })) => {
-                    for call in pending {
-                        printer.prompt(&format!(
-                            "  supervisor, approve {}({}) by {}? [y/N] ",
-                            call.tool, call.arguments, call.agent
-                        ))?;
-                        let answer = lines.next_line().await?.unwrap_or_default();
-                        printer.answer(&answer, echo)?;
-                        if answer.trim().eq_ignore_ascii_case("y") {
-                            desk.approve(call.call_id).await?;
-                        } else {
-                            desk.reject(call.call_id, DECLINED).await?;
-                        }
-                    }
-                }
-                // A run paused for the supervisor goes on once they decide.
-                Ok(AgentEvent::Answered {
-                    status: RunStatus::WaitingForApproval,
-                    ..
-                }) => {}
-                Ok(AgentEvent::Answered {
-                    status,
-                    output,
-                    error,
-                }) => {
-                    let answer = Answer {
-                        status,
-                        output,
-                        error,
-                    };
-                    printer.line(describe(&answer))?;
-                    break;
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(missed)) => {
-                    printer.line(format_args!("  ({missed} events not shown)"))?;
-                }
-                Err(RecvError::Closed) => return Err("the desk's agent stopped".into()),
-            }
-        }
+        // The supervisor answers at the prompt, on the same input.
+        let answer = follow(&desk, &mut events, &mut printer, async |printer, call| {
+            printer.prompt(&format!(
+                "  supervisor, approve {}({}) by {}? [y/N] ",
+                call.tool, call.arguments, call.agent
+            ))?;
+            let answer = lines.next_line().await?.unwrap_or_default();
+            printer.answer(&answer, echo)?;
+            Ok(answer.trim().eq_ignore_ascii_case("y"))
+        })
+        .await?;
+        printer.line(describe(&answer))?;
     }
     runtime.shutdown(desk.id()).await;
     printer.line("(chat ended: the agent is shut down, its session keeps the conversation)")?;
     Ok(())
+}
+
+/// Follows the agent's events until the message's answer: prints the
+/// run's events, and asks `supervise` about each call the policy sends to
+/// a supervisor (`true` approves, `false` declines).
+async fn follow<W: Write>(
+    desk: &AgentHandle,
+    events: &mut tokio::sync::broadcast::Receiver<AgentEvent>,
+    printer: &mut Printer<W>,
+    mut supervise: impl AsyncFnMut(&mut Printer<W>, &PendingApproval) -> Result<bool, Error>,
+) -> Result<Answer, Error> {
+    loop {
+        match events.recv().await {
+            Ok(AgentEvent::Run(event)) => printer.event(&event)?,
+            Ok(AgentEvent::State(AgentState::WaitingForApproval { pending })) => {
+                for call in pending {
+                    if supervise(printer, &call).await? {
+                        desk.approve(call.call_id).await?;
+                    } else {
+                        desk.reject(call.call_id, DECLINED).await?;
+                    }
+                }
+            }
+            // A run paused for the supervisor goes on once they decide.
+            Ok(AgentEvent::Answered {
+                status: RunStatus::WaitingForApproval,
+                ..
+            }) => {}
+            Ok(AgentEvent::Answered {
+                status,
+                output,
+                error,
+            }) => {
+                return Ok(Answer {
+                    status,
+                    output,
+                    error,
+                });
+            }
+            Ok(_) => {}
+            Err(RecvError::Lagged(missed)) => {
+                printer.line(format_args!("  ({missed} events not shown)"))?;
+            }
+            Err(RecvError::Closed) => return Err("the desk's agent stopped".into()),
+        }
+    }
 }
 
 /// An answer as the customer reads it.
@@ -171,47 +186,22 @@ async fn serve(
             printer.line("  (not queued: too many messages waiting)")?;
             continue;
         }
-        loop {
-            match events.recv().await {
-                Ok(AgentEvent::Run(event)) => printer.event(&event)?,
-                Ok(AgentEvent::State(AgentState::WaitingForApproval { pending })) => {
-                    for call in pending {
-                        let verdict = if reject { "declines" } else { "approves" };
-                        printer.line(format_args!(
-                            "  supervisor {verdict} {}({})",
-                            call.tool, call.arguments
-                        ))?;
-                        if reject {
-                            desk.reject(call.call_id, DECLINED).await?;
-                        } else {
-                            desk.approve(call.call_id).await?;
-                        }
-                    }
-                }
-                Ok(AgentEvent::Answered {
-                    status: RunStatus::WaitingForApproval,
-                    ..
-                }) => {}
-                Ok(AgentEvent::Answered {
-                    status,
-                    output,
-                    error,
-                }) => {
-                    printer.line(describe(&Answer {
-                        status,
-                        output,
-                        error,
-                    }))?;
-                    answered += 1;
-                    break;
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(missed)) => {
-                    printer.line(format_args!("  ({missed} events not shown)"))?;
-                }
-                Err(RecvError::Closed) => return Err("the desk's agent stopped".into()),
-            }
-        }
+        let answer = follow(
+            &desk,
+            &mut events,
+            &mut printer,
+            async move |printer, call| {
+                let verdict = if reject { "declines" } else { "approves" };
+                printer.line(format_args!(
+                    "  supervisor {verdict} {}({})",
+                    call.tool, call.arguments
+                ))?;
+                Ok(!reject)
+            },
+        )
+        .await?;
+        printer.line(describe(&answer))?;
+        answered += 1;
     }
     Ok((desk.id().to_owned(), answered, printer.into_inner()))
 }

@@ -6,16 +6,24 @@ use syn::spanned::Spanned;
 
 use super::attr::{AgentAttr, Instructions};
 
-pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
+/// What every impl of an agent names: the crate path, the agent's name,
+/// its context and output types (the defaults when not given).
+struct Header {
+    krate: TokenStream,
+    name: String,
+    ctx: TokenStream,
+    out: TokenStream,
+}
+
+fn header(attr: &AgentAttr, item: &syn::ItemStruct) -> Header {
     let krate = match &attr.krate {
         Some(path) => quote!(#path),
         None => quote!(::agents_core),
     };
-    let ident = &item.ident;
     let name = attr
         .name
         .as_ref()
-        .map_or_else(|| ident.to_string(), syn::LitStr::value);
+        .map_or_else(|| item.ident.to_string(), syn::LitStr::value);
     let ctx = match &attr.context {
         Some(ty) => quote!(#ty),
         None => quote!(()),
@@ -24,6 +32,22 @@ pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
         (Some(ty), _) | (None, Some(ty)) => quote!(#ty),
         (None, None) => quote!(::std::string::String),
     };
+    Header {
+        krate,
+        name,
+        ctx,
+        out,
+    }
+}
+
+pub(crate) fn expand(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
+    let Header {
+        krate,
+        name,
+        ctx,
+        out,
+    } = header(attr, item);
+    let ident = &item.ident;
     let handoff_description = match &attr.handoff_description {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
@@ -189,23 +213,13 @@ pub(crate) fn stubs(attr: &AgentAttr, item: &syn::ItemStruct) -> TokenStream {
     if !item.generics.params.is_empty() {
         return TokenStream::new();
     }
-    let krate = match &attr.krate {
-        Some(path) => quote!(#path),
-        None => quote!(::agents_core),
-    };
+    let Header {
+        krate,
+        name,
+        ctx,
+        out,
+    } = header(attr, item);
     let ident = &item.ident;
-    let name = attr
-        .name
-        .as_ref()
-        .map_or_else(|| ident.to_string(), syn::LitStr::value);
-    let ctx = match &attr.context {
-        Some(ty) => quote!(#ty),
-        None => quote!(()),
-    };
-    let out = match (&attr.convert_output, &attr.output) {
-        (Some(ty), _) | (None, Some(ty)) => quote!(#ty),
-        (None, None) => quote!(::std::string::String),
-    };
     let unreachable = format!("agent `{name}` is mis-declared: see its compile errors");
     quote! {
         const _: () = {
