@@ -198,7 +198,7 @@ async fn bench(
             Err(error) => return Err(error.into()),
         }
     }
-    let bodies: Vec<bytes_of::Body> = (0..3)
+    let bodies: Vec<Vec<u8>> = (0..3)
         .map(|n| std::fs::read(capture.join(format!("request-{n}.json"))))
         .collect::<Result<_, _>>()?;
     let http = reqwest::Client::new();
@@ -213,7 +213,7 @@ async fn bench(
         let floor_bodies: Arc<Vec<Vec<u8>>> = Arc::new(
             bodies
                 .iter()
-                .map(|body| bytes_of::streamed(body, stream))
+                .map(|body| with_stream(body, stream))
                 .collect::<Result<_, _>>()?,
         );
         for concurrency in [1, 100] {
@@ -299,20 +299,15 @@ async fn bench(
     Ok(())
 }
 
-/// The captured request bodies, as the floor client sends them.
-mod bytes_of {
-    pub(crate) type Body = Vec<u8>;
-
-    /// `body` with `stream` set (and usage asked for when streamed), as
-    /// the client under test would send it.
-    pub(crate) fn streamed(body: &[u8], stream: bool) -> Result<Vec<u8>, serde_json::Error> {
-        let mut value: serde_json::Value = serde_json::from_slice(body)?;
-        value["stream"] = serde_json::Value::Bool(stream);
-        if stream {
-            value["stream_options"] = serde_json::json!({"include_usage": true});
-        } else if let Some(map) = value.as_object_mut() {
-            map.remove("stream_options");
-        }
-        serde_json::to_vec(&value)
+/// A captured request body with `stream` set (and usage asked for when
+/// streamed), as the client under test would send it.
+fn with_stream(body: &[u8], stream: bool) -> Result<Vec<u8>, serde_json::Error> {
+    let mut value: serde_json::Value = serde_json::from_slice(body)?;
+    value["stream"] = serde_json::Value::Bool(stream);
+    if stream {
+        value["stream_options"] = serde_json::json!({"include_usage": true});
+    } else if let Some(map) = value.as_object_mut() {
+        map.remove("stream_options");
     }
+    serde_json::to_vec(&value)
 }

@@ -43,6 +43,9 @@ pub struct AgentActivities {
 
 #[activities]
 impl AgentActivities {
+    /// Makes one model call on the worker's model. A failure of a
+    /// retryable kind (rate limit, server error, connection, timeout) is
+    /// an activity failure Temporal retries; any other is non-retryable.
     #[activity(name = "agents.model_call")]
     pub async fn model_call(
         self: Arc<Self>,
@@ -64,6 +67,9 @@ impl AgentActivities {
         })
     }
 
+    /// Runs one tool call on the worker's agents, with a context the
+    /// factory builds for this call; the tool's own failure is an outcome
+    /// ([`ToolOutcome::Failure`]), never an activity failure.
     #[activity(name = "agents.tool_call")]
     pub async fn tool_call(
         self: Arc<Self>,
@@ -113,6 +119,8 @@ impl AgentWorkflow {
 
 #[workflow_methods(factory_only)]
 impl AgentWorkflow {
+    /// Runs the turn loop from `start` until the run ends: through
+    /// approvals (durable waits), to its [`DurableOutcome`].
     #[run(name = "agents.run")]
     pub async fn run(
         ctx: &mut WorkflowContext<Self>,
@@ -227,7 +235,9 @@ async fn wait_for_decisions(
     });
     let timeout = ctx.state(|w| w.engine.options().approval_timeout);
     let mut decided = ctx.wait_condition(|w| w.undecided().is_empty());
-    let expired = match timeout {
+    // Whether the wait ended by the workflow's cancellation (a fired
+    // timer is not: it rejects the undecided calls below).
+    let cancelled = match timeout {
         Some(after) => {
             let mut timer = ctx.timer(after);
             temporalio_sdk::workflows::select! {
@@ -237,8 +247,7 @@ async fn wait_for_decisions(
         }
         None => decided.await.is_err(),
     };
-    if expired {
-        // The wait was cancelled: the workflow is being cancelled.
+    if cancelled {
         return None;
     }
     let decisions = ctx.state_mut(|w| {
