@@ -97,6 +97,8 @@ enum Mode {
     Handle,
     /// Started with a handle, an event subscriber draining its events.
     Subscribed,
+    /// Started with a handle, its events drained by the task awaiting it.
+    SubscribedInline,
 }
 
 async fn one_run(gate: Gate) {
@@ -122,6 +124,19 @@ async fn one_run_as(gate: Gate, mode: Mode) {
             });
             assert!(handle.result().await.is_ok());
             assert!(drain.await.unwrap() > 0);
+        }
+        Mode::SubscribedInline => {
+            let (handle, mut events) = run.start_with_events();
+            let drain = async move {
+                let mut received = 0_u32;
+                while events.recv().await.is_ok() {
+                    received += 1;
+                }
+                received
+            };
+            let (result, received) = tokio::join!(handle.result(), drain);
+            assert!(result.is_ok());
+            assert!(received > 0);
         }
     }
 }
@@ -336,6 +351,7 @@ async fn main() {
         ("sequential", Mode::Plain),
         ("sequential_handle", Mode::Handle),
         ("sequential_subscribed", Mode::Subscribed),
+        ("sequential_subscribed_inline", Mode::SubscribedInline),
     ] {
         if wanted(config) {
             tokio::spawn(sequential(config, mode, 20_000 / scale, 7))

@@ -5,6 +5,7 @@ mod budget;
 mod effects;
 mod enabled;
 mod handle;
+mod handle_driving;
 mod handoffs;
 mod interrupt;
 mod limits;

@@ -4,11 +4,11 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{broadcast, watch};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::builder::Run;
 use super::control::{RunControl, RunStatus};
+use super::drive::{self, Driven};
 use super::error::RunError;
 use super::execute::{Nesting, execute};
 use super::result::RunResult;
@@ -57,7 +57,7 @@ pub enum ControlError {
 pub struct RunHandle<Out> {
     controls: RunControls,
     events: Arc<OnceLock<broadcast::Sender<RunEvent>>>,
-    task: Option<JoinHandle<Result<RunResult<Out>, RunError>>>,
+    run: Option<Driven<Result<RunResult<Out>, RunError>>>,
     abort_on_drop: bool,
 }
 
@@ -75,7 +75,8 @@ where
     Out: Send + 'static,
 {
     /// Starts the run on a task of its own (`tokio::spawn`) and returns its
-    /// handle. While the handle has event subscribers, model calls are made
+    /// handle. Once [`RunHandle::result`] is awaited, the awaiting task
+    /// drives the run instead (see there). While the handle has event subscribers, model calls are made
     /// in streaming mode, so they see the same [`RunEvent`]s a
     /// [streamed](Self::stream) run yields; without subscribers no event is
     /// built.
@@ -121,7 +122,7 @@ where
         let run_control = Arc::clone(&control);
         // Boxed: the task holds (and moves) a pointer, not the run's future.
         let run = Box::pin(execute(self, Nesting::top()));
-        let task = tokio::spawn(async move {
+        let run = drive::spawn(Box::pin(async move {
             run_control.set_status(RunStatus::Running);
             let outcome = run.await;
             run_control.set_status(match &outcome {
@@ -129,7 +130,7 @@ where
                 Err(error) => RunStatus::of_error(error),
             });
             outcome
-        });
+        }));
         let handle = RunHandle {
             controls: RunControls {
                 control,
@@ -137,7 +138,7 @@ where
                 interrupt,
             },
             events,
-            task: Some(task),
+            run: Some(run),
             abort_on_drop: false,
         };
         (handle, first)
@@ -239,19 +240,23 @@ impl<Out> RunHandle<Out> {
 
     /// Waits for the run to end: the same outcome awaiting the run gives.
     ///
+    /// From the first poll on, the run is driven by the task awaiting this
+    /// future, not by its own task (which leaves): the handle then costs
+    /// what a plain awaited run costs, with no hop between threads each
+    /// time the two tasks would wake each other. Dropping this future
+    /// before the end hands the run back to a task of its own.
+    ///
     /// # Errors
     /// The run's [`RunError`].
     ///
     /// # Panics
-    /// If the run's task panicked (the panic is resumed here).
-    pub async fn result(mut self) -> Result<RunResult<Out>, RunError> {
-        let task = self.task.take().expect("the task is taken only here");
-        match task.await {
-            Ok(outcome) => outcome,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            // The task is never aborted: cancellation goes through the token.
-            Err(error) => panic!("run task ended without an outcome: {error}"),
-        }
+    /// If the run panicked (the panic is resumed here).
+    pub async fn result(mut self) -> Result<RunResult<Out>, RunError>
+    where
+        Out: Send + 'static,
+    {
+        let run = self.run.take().expect("the run is taken only here");
+        run.outcome().await
     }
 
     fn live(&self) -> Result<(), ControlError> {

@@ -33,6 +33,7 @@ mod calls;
 mod checkpoint;
 mod control;
 mod deltas;
+mod drive;
 pub mod effects;
 mod ending;
 mod error;
