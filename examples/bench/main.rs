@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use agents_core::prelude::*;
 use agents_testing::{MockModel, Step, call};
+use futures::StreamExt;
 use serde_json::json;
 
 /// The run context: a gate that holds every run at its first tool call
@@ -99,6 +100,8 @@ enum Mode {
     Subscribed,
     /// Started with a handle, its events drained by the task awaiting it.
     SubscribedInline,
+    /// Streamed (`run_streamed`), every event drained.
+    Streamed,
 }
 
 async fn one_run(gate: Gate) {
@@ -124,6 +127,15 @@ async fn one_run_as(gate: Gate, mode: Mode) {
             });
             assert!(handle.result().await.is_ok());
             assert!(drain.await.unwrap() > 0);
+        }
+        Mode::Streamed => {
+            let mut stream = run.stream();
+            let mut received = 0_u32;
+            while stream.next().await.is_some() {
+                received += 1;
+            }
+            assert!(stream.result().await.is_ok());
+            assert!(received > 0);
         }
         Mode::SubscribedInline => {
             let (handle, mut events) = run.start_with_events();
@@ -350,6 +362,7 @@ async fn main() {
     for (config, mode) in [
         ("sequential", Mode::Plain),
         ("sequential_handle", Mode::Handle),
+        ("sequential_streamed", Mode::Streamed),
         ("sequential_subscribed", Mode::Subscribed),
         ("sequential_subscribed_inline", Mode::SubscribedInline),
     ] {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use agents_core::openai::{OpenAiChat, OpenAiConfig, RetryPolicy};
 use agents_core::prelude::*;
 use agents_core::run::RunEvent;
-use agents_core::{Item, RunError};
+use agents_core::{Item, RunError, ToolOutput};
 use futures::StreamExt;
 
 /// Why every test here is ignored by default.
@@ -175,15 +175,17 @@ async fn a_streamed_runs_transcript_matches_its_events() {
     let mut outputs = Vec::new();
     while let Some(event) = stream.next().await {
         match event {
-            RunEvent::ToolCallStarted { call_id, .. } => arguments.push((call_id, String::new())),
+            RunEvent::ToolCallStarted { call_id, .. } => {
+                arguments.push((call_id.to_string(), String::new()));
+            }
             RunEvent::ToolCallArgumentsDelta { call_id, delta, .. } => {
                 let entry = arguments
                     .iter_mut()
-                    .find(|(id, _)| *id == call_id)
+                    .find(|(id, _)| **id == *call_id)
                     .expect("delta for a started call");
                 entry.1.push_str(&delta);
             }
-            RunEvent::ToolOutput { output, .. } => outputs.push(output),
+            RunEvent::ToolOutput { output, .. } => outputs.push(ToolOutput::clone(&output)),
             _ => {}
         }
     }

@@ -66,26 +66,27 @@ impl ModelStreamEvent {
         let mut index = 0;
         let mut last_was_text = false;
         for item in response.output {
-            match &*item {
+            // Moved out when this response holds the only reference.
+            match Arc::unwrap_or_clone(item) {
                 // Two adjacent messages would merge into one; keep them apart.
                 Item::AssistantMessage { content } if !last_was_text => {
-                    events.push(ModelStreamEvent::TextDelta(content.clone()));
+                    events.push(ModelStreamEvent::TextDelta(content));
                     last_was_text = true;
                     continue;
                 }
                 Item::ToolCall(call) => {
                     events.push(ModelStreamEvent::ToolCallStarted {
                         index,
-                        call_id: call.call_id.clone(),
-                        name: call.name.clone(),
+                        call_id: call.call_id,
+                        name: call.name,
                     });
                     events.push(ModelStreamEvent::ToolCallArgumentsDelta {
                         index,
-                        delta: call.arguments.clone(),
+                        delta: call.arguments,
                     });
                     index += 1;
                 }
-                other => events.push(ModelStreamEvent::ItemDone(other.clone())),
+                other => events.push(ModelStreamEvent::ItemDone(other)),
             }
             last_was_text = false;
         }

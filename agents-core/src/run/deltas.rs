@@ -22,7 +22,7 @@ pub struct DeltaSink<'a> {
     raw: bool,
     /// Tool call ids by the index the stream gives them (`None`: a
     /// handoff call, not reported).
-    call_ids: Vec<(usize, Option<String>)>,
+    call_ids: Vec<(usize, Option<Arc<str>>)>,
 }
 
 impl<'a> DeltaSink<'a> {
@@ -45,13 +45,13 @@ impl<'a> DeltaSink<'a> {
         if self.raw {
             self.sender.send(RunEvent::RawModelEvent {
                 agent: Arc::clone(agent),
-                event: Box::new(event.clone()),
+                event: Arc::new(event.clone()),
             });
         }
         let run_event = match event {
             ModelStreamEvent::TextDelta(delta) => Some(RunEvent::TextDelta {
                 agent: Arc::clone(agent),
-                delta: delta.clone(),
+                delta: Arc::from(delta.as_str()),
             }),
             ModelStreamEvent::ToolCallStarted {
                 index,
@@ -59,12 +59,12 @@ impl<'a> DeltaSink<'a> {
                 name,
             } => {
                 let handoff = self.handoffs.contains(&name.as_str());
-                self.call_ids
-                    .push((*index, (!handoff).then(|| call_id.clone())));
-                (!handoff).then(|| RunEvent::ToolCallStarted {
+                let call_id: Option<Arc<str>> = (!handoff).then(|| Arc::from(call_id.as_str()));
+                self.call_ids.push((*index, call_id.clone()));
+                call_id.map(|call_id| RunEvent::ToolCallStarted {
                     agent: Arc::clone(agent),
-                    call_id: call_id.clone(),
-                    name: name.clone(),
+                    call_id,
+                    name: Arc::from(name.as_str()),
                 })
             }
             ModelStreamEvent::ToolCallArgumentsDelta { index, delta } => self
@@ -75,8 +75,8 @@ impl<'a> DeltaSink<'a> {
                 .and_then(|(_, call_id)| call_id.as_ref())
                 .map(|call_id| RunEvent::ToolCallArgumentsDelta {
                     agent: Arc::clone(agent),
-                    call_id: call_id.clone(),
-                    delta: delta.clone(),
+                    call_id: Arc::clone(call_id),
+                    delta: Arc::from(delta.as_str()),
                 }),
             _ => None,
         };

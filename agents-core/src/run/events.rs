@@ -257,7 +257,7 @@ impl<Ctx> Observers<Ctx> {
                 trace::record_tool_end(&scope.0, output, sensitive);
                 self.send(|| RunEvent::ToolOutput {
                     agent: Arc::clone(&agent.name),
-                    output: output.clone(),
+                    output: Arc::new(output.clone()),
                 });
             }
             Event::GuardrailStarted { parent, name, kind } => {

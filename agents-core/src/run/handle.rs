@@ -120,8 +120,8 @@ where
                 .subscribe()
         });
         let run_control = Arc::clone(&control);
-        // Boxed: the task holds (and moves) a pointer, not the run's future.
-        let run = Box::pin(execute(self, Nesting::top()));
+        let run = execute(self, Nesting::top());
+        // One box: the run's future inside the status updates around it.
         let run = drive::spawn(Box::pin(async move {
             run_control.set_status(RunStatus::Running);
             let outcome = run.await;

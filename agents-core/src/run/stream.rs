@@ -31,33 +31,33 @@ pub enum RunEvent {
     TextDelta {
         /// The agent.
         agent: Arc<str>,
-        /// The text.
-        delta: String,
+        /// The text (shared: every subscriber's copy is the same string).
+        delta: Arc<str>,
     },
     /// The model started a tool (or handoff) call.
     ToolCallStarted {
         /// The agent.
         agent: Arc<str>,
         /// The call's id.
-        call_id: String,
+        call_id: Arc<str>,
         /// The tool's name.
-        name: String,
+        name: Arc<str>,
     },
     /// A piece of a tool call's arguments, as the model writes them.
     ToolCallArgumentsDelta {
         /// The agent.
         agent: Arc<str>,
         /// The call's id.
-        call_id: String,
+        call_id: Arc<str>,
         /// The next characters.
-        delta: String,
+        delta: Arc<str>,
     },
     /// A tool call produced its output (or error output).
     ToolOutput {
         /// The agent.
         agent: Arc<str>,
-        /// The output.
-        output: ToolOutput,
+        /// The output (shared, as the items are).
+        output: Arc<ToolOutput>,
     },
     /// A handoff happened (the model asked for it in an earlier
     /// [`ItemCreated`](RunEvent::ItemCreated) of an `Item::HandoffCall`).
@@ -94,8 +94,8 @@ pub enum RunEvent {
     RawModelEvent {
         /// The agent whose model call it is.
         agent: Arc<str>,
-        /// The event (boxed: it is larger than the other events).
-        event: Box<ModelStreamEvent>,
+        /// The event (shared: it is larger than the other events).
+        event: Arc<ModelStreamEvent>,
     },
     /// Token usage of a model call.
     Usage {

@@ -360,8 +360,8 @@ where
         match &event {
             RunEvent::ToolCallStarted { call_id, name, .. } => {
                 self.set(AgentState::ExecutingTool {
-                    name: name.clone(),
-                    call_id: call_id.clone(),
+                    name: name.to_string(),
+                    call_id: call_id.to_string(),
                 });
             }
             RunEvent::ToolOutput { .. } | RunEvent::TurnStarted { .. } => {

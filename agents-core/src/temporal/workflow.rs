@@ -420,7 +420,7 @@ fn record(ctx: &WorkflowContext<AgentWorkflow>, event: &RunEvent) {
         }),
         RunEvent::ToolOutput { agent, output } => Some(DurableEvent::ToolOutput {
             agent: agent.to_string(),
-            output: output.clone(),
+            output: crate::item::ToolOutput::clone(output),
         }),
         RunEvent::AgentSwitched { from, to } => Some(DurableEvent::AgentSwitched {
             from: from.to_string(),
