@@ -10,10 +10,11 @@
 //! runs/s, p50/p99 wall per run, peak RSS so far.
 //!
 //! ```text
-//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--only plain-1|plain-100|streamed-1|streamed-100]
+//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--only plain-1|plain-100|streamed-1|streamed-100] [--allocs (with --features count-allocs)] [--client agents]
 //! cargo run --release --example bench_wire -- serve --port 8090   # the server alone (for peers)
 //! ```
 
+mod allocs;
 mod server;
 
 use std::path::PathBuf;
@@ -43,12 +44,17 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     peak_rss_mb: f64,
+    /// Allocations and bytes allocated per turn (with `--allocs`).
+    allocs: Option<(f64, f64)>,
 }
 
 impl Figures {
     fn json(&self) -> String {
+        let allocs = self.allocs.map_or(String::new(), |(count, bytes)| {
+            format!(",\"allocs_per_turn\":{count:.1},\"bytes_per_turn\":{bytes:.0}")
+        });
         format!(
-            "{{\"client\":\"{}\",\"api\":\"chat\",\"stream\":{},\"concurrency\":{},\"runs\":{},\"cpu_us_per_turn\":{:.1},\"runs_per_s\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"peak_rss_mb\":{:.1}}}",
+            "{{\"client\":\"{}\",\"api\":\"chat\",\"stream\":{},\"concurrency\":{},\"runs\":{},\"cpu_us_per_turn\":{:.1},\"runs_per_s\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"peak_rss_mb\":{:.1}{allocs}}}",
             self.client,
             self.stream,
             self.concurrency,
@@ -92,6 +98,7 @@ where
     Fut: std::future::Future<Output = Result<(), Error>> + Send,
 {
     let one = Arc::new(one);
+    let counted = allocs::snapshot();
     let cpu = cpu_time();
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -114,6 +121,10 @@ where
     }
     let wall = started.elapsed();
     let cpu = cpu_time().saturating_sub(cpu);
+    let allocs = allocs::since(counted).map(|(count, bytes)| {
+        let turns = (runs * 3) as f64;
+        (count as f64 / turns, bytes as f64 / turns)
+    });
     times.sort();
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     Ok(Figures {
@@ -126,6 +137,7 @@ where
         p50_ms: at(0.5).as_secs_f64() * 1e3,
         p99_ms: at(0.99).as_secs_f64() * 1e3,
         peak_rss_mb: peak_rss_mb(),
+        allocs,
     })
 }
 
@@ -144,10 +156,15 @@ async fn main() -> Result<(), Error> {
         return Ok(());
     }
     let quick = args.iter().any(|a| a == "--quick");
+    if args.iter().any(|a| a == "--allocs") && !allocs::counting() {
+        return Err("--allocs needs the examples built with `--features count-allocs`".into());
+    }
     let padding: usize = value(&args, "--padding").map_or(Ok(0), |p| p.parse())?;
     // `--only streamed-100` (or `plain-1`, ...): one configuration, for a
     // profiler.
     let only = value(&args, "--only");
+    // `--client agents` (or `floor`): that client alone, for a profiler.
+    let client = value(&args, "--client");
 
     // The server: this program, in a child process of its own.
     let port = 18_000 + (std::process::id() % 1000) as u16;
@@ -158,7 +175,15 @@ async fn main() -> Result<(), Error> {
         .arg(&capture)
         .spawn()?;
     let url = format!("http://127.0.0.1:{port}/v1");
-    let outcome = bench(&url, &capture, quick, padding, only.as_deref()).await;
+    let outcome = bench(
+        &url,
+        &capture,
+        quick,
+        padding,
+        only.as_deref(),
+        client.as_deref(),
+    )
+    .await;
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&capture);
@@ -171,6 +196,7 @@ async fn bench(
     quick: bool,
     padding: usize,
     only: Option<&str>,
+    client: Option<&str>,
 ) -> Result<(), Error> {
     let instructions = format!("You look orders up.{}", " ".repeat(padding));
     let agent: Agent<()> = Agent::builder("Clerk")
@@ -248,6 +274,9 @@ async fn bench(
             })
             .await?;
             println!("{}", ours.json());
+            if client == Some("agents") {
+                continue;
+            }
             let (http, endpoint, floor_bodies) =
                 (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
             let floor = measure("floor", stream, concurrency, runs, move || {
