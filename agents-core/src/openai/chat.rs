@@ -56,7 +56,7 @@ impl OpenAiChat {
     /// be built.
     pub fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
         Ok(OpenAiChat {
-            http: Arc::new(Http::new(config)?),
+            http: Arc::new(Http::new(config, "chat/completions")?),
         })
     }
 
@@ -95,7 +95,7 @@ impl Model for OpenAiChat {
     fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
             let body = body(&self.http.config, &request, false)?;
-            let body = self.http.post_body("chat/completions", &body).await?;
+            let body = self.http.post_body(&body).await?;
             decode_response(&body).map_err(|error| self.http.redact(error))
         })
     }
@@ -103,7 +103,7 @@ impl Model for OpenAiChat {
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
         let body = body(&self.http.config, &request, true);
         self.http
-            .post_stream("chat/completions", body, ChunkDecoder::default())
+            .post_stream(body, ChunkDecoder::default())
     }
 }
 

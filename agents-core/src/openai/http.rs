@@ -18,6 +18,8 @@ use crate::model::{BoxStream, ModelError, ModelStreamEvent};
 pub(crate) struct Http {
     client: reqwest::Client,
     pub(crate) config: OpenAiConfig,
+    /// The one URL this client posts to, parsed once.
+    endpoint: reqwest::Url,
     /// Values no error message may repeat: the key and the extra headers'
     /// values.
     secrets: Vec<String>,
@@ -34,8 +36,15 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    pub(crate) fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
+    /// A client posting to `path` under the configured base URL.
+    pub(crate) fn new(config: OpenAiConfig, path: &str) -> Result<Self, ModelError> {
         let base = config.check()?;
+        let endpoint = reqwest::Url::parse(&config.endpoint(path)).map_err(|error| {
+            ModelError::BadRequest {
+                status: 0,
+                message: format!("base URL `{}`: {error}", config.base_url),
+            }
+        })?;
         // reqwest is built without a bundled crypto provider; use *ring*
         // unless the program installed another one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -88,42 +97,47 @@ impl Http {
         Ok(Http {
             client,
             config,
+            endpoint,
             secrets,
         })
     }
 
-    /// POSTs `body` as JSON to `path`, retrying as the policy says, and
-    /// returns the successful response (its body unread).
+    /// POSTs `body` as JSON to the endpoint, retrying as the policy says,
+    /// and returns the successful response (its body unread). The body is
+    /// serialised once, straight to bytes that every attempt shares.
     ///
     /// `stream`: the response is a server-sent event stream; the timeout then
     /// covers getting the response, and the read timeout each chunk.
+    /// Otherwise the timeout covers the whole exchange, body included. One
+    /// timer either way.
     pub(crate) async fn post(
         &self,
-        path: &str,
         body: &impl Serialize,
         stream: bool,
     ) -> Result<reqwest::Response, ModelError> {
-        let url = self.config.endpoint(path);
-        let body = serde_json::to_vec(body).map_err(|error| ModelError::BadRequest {
-            status: 0,
-            message: format!("request does not serialize: {error}"),
-        })?;
-        let mut delays = backoff(&self.config.retry);
+        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(|error| {
+            ModelError::BadRequest {
+                status: 0,
+                message: format!("request does not serialize: {error}"),
+            }
+        })?);
+        // Made on the first retry: most requests never need it.
+        let mut delays = None;
         let timeout = self.config.timeout;
         loop {
-            let mut request = self
+            let request = self
                 .client
-                .post(&url)
+                .post(self.endpoint.clone())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
-            if stream {
-                request = request.header(reqwest::header::ACCEPT, "text/event-stream");
+            let outcome = if stream {
+                let request = request.header(reqwest::header::ACCEPT, "text/event-stream");
+                match tokio::time::timeout(timeout, request.send()).await {
+                    Err(_) => return Err(ModelError::Timeout(timeout)),
+                    Ok(outcome) => outcome,
+                }
             } else {
-                request = request.timeout(timeout);
-            }
-            let outcome = match tokio::time::timeout(timeout, request.send()).await {
-                Err(_) => return Err(ModelError::Timeout(timeout)),
-                Ok(outcome) => outcome,
+                request.timeout(timeout).send().await
             };
             let (error, retry_after) = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
@@ -145,7 +159,10 @@ impl Http {
                 ModelError::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
                 _ => false,
             };
-            let Some(delay) = delays.next().filter(|_| retryable) else {
+            let next = delays
+                .get_or_insert_with(|| backoff(&self.config.retry))
+                .next();
+            let Some(delay) = next.filter(|_| retryable) else {
                 return Err(error);
             };
             let delay = retry_after
@@ -159,12 +176,8 @@ impl Http {
 
 impl Http {
     /// POSTs `body` and reads the whole answer, up to the response limit.
-    pub(crate) async fn post_body(
-        &self,
-        path: &str,
-        body: &impl Serialize,
-    ) -> Result<Vec<u8>, ModelError> {
-        let response = self.post(path, body, false).await?;
+    pub(crate) async fn post_body(&self, body: &impl Serialize) -> Result<Vec<u8>, ModelError> {
+        let response = self.post(body, false).await?;
         let limit = self.config.limits.max_response_bytes;
         read_body(response, limit)
             .await?
@@ -216,7 +229,6 @@ impl Http {
     /// yields its events as `decoder` reads them.
     pub(crate) fn post_stream<'a, B, D>(
         &'a self,
-        path: &'a str,
         body: Result<B, ModelError>,
         decoder: D,
     ) -> BoxStream<'a, Result<ModelStreamEvent, ModelError>>
@@ -224,7 +236,7 @@ impl Http {
         B: Serialize + Send + Sync + 'a,
         D: Decoder + Default,
     {
-        let start = async move { self.post(path, &body?, true).await };
+        let start = async move { self.post(&body?, true).await };
         let mut decoder = Some(decoder);
         Box::pin(
             futures::stream::once(start)

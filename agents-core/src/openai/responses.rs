@@ -48,7 +48,7 @@ impl OpenAiResponses {
     /// As [`OpenAiChat::new`](super::OpenAiChat::new).
     pub fn new(config: OpenAiConfig) -> Result<Self, ModelError> {
         Ok(OpenAiResponses {
-            http: Arc::new(Http::new(config)?),
+            http: Arc::new(Http::new(config, "responses")?),
         })
     }
 
@@ -71,7 +71,7 @@ impl Model for OpenAiResponses {
     fn call(&self, request: ModelRequest) -> BoxFuture<'_, Result<ModelResponse, ModelError>> {
         Box::pin(async move {
             let body = wire_request(&self.http.config, &request, false);
-            let body = self.http.post_body("responses", &body).await?;
+            let body = self.http.post_body(&body).await?;
             decode_response(&body).map_err(|error| self.http.redact(error))
         })
     }
@@ -79,7 +79,7 @@ impl Model for OpenAiResponses {
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
         let body = wire_request(&self.http.config, &request, true);
         self.http
-            .post_stream("responses", Ok(body), EventDecoder::default())
+            .post_stream(Ok(body), EventDecoder::default())
     }
 }
 
