@@ -1,6 +1,7 @@
 //! OpenAI-compatible models against a local scripted HTTP server: wire
 //! format both ways, streaming, and every fault a real server produces.
 
+mod body;
 mod chat;
 mod faults;
 mod hostile;

@@ -78,8 +78,7 @@ impl Model for OpenAiResponses {
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
         let body = wire_request(&self.http.config, &request, true);
-        self.http
-            .post_stream(Ok(body), EventDecoder::default())
+        self.http.post_stream(Ok(body), EventDecoder::default())
     }
 }
 
