@@ -62,12 +62,13 @@ fn request() -> ModelRequest {
         }),
         strict: true,
     }];
-    let mut settings = ModelSettings::default();
-    settings.temperature = Some(0.25);
-    settings.top_p = Some(0.5);
-    settings.max_tokens = Some(300);
-    settings.tool_choice = Some(ToolChoice::Tool("lookup_order".to_owned()));
-    settings.parallel_tool_calls = Some(false);
+    let settings = ModelSettings {
+        temperature: Some(0.25),
+        top_p: Some(0.5),
+        max_tokens: Some(300),
+        tool_choice: Some(ToolChoice::Tool("lookup_order".to_owned())),
+        parallel_tool_calls: Some(false),
+    };
     ModelRequest::new("Billing", items.into_iter().map(Arc::new).collect())
         .with_instructions("You handle refunds.")
         .with_tools(tools)

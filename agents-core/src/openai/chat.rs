@@ -3,25 +3,15 @@
 
 use std::sync::Arc;
 
-use async_openai::types::chat::{
-    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls, ChatCompletionNamedToolChoice,
-    ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
-    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestSystemMessageContent, ChatCompletionRequestToolMessage,
-    ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
-    ChatCompletionRequestUserMessageContent, ChatCompletionStreamOptions, ChatCompletionTool,
-    ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FunctionCall,
-    FunctionName, FunctionObject, ResponseFormat, ResponseFormatJsonSchema, ToolChoiceOptions,
-};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::config::{OpenAiConfig, SchemaFormat};
+use super::chat_request::body;
+use super::config::OpenAiConfig;
 use super::http::{self, Http};
 use super::sse;
 use crate::item::{Item, ToolCall};
 use crate::model::{
     BoxFuture, BoxStream, Model, ModelError, ModelRequest, ModelResponse, ModelStreamEvent,
-    ToolChoice,
 };
 use crate::usage::Usage;
 
@@ -101,7 +91,8 @@ impl Model for OpenAiChat {
     }
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
-        let body = body(&self.http.config, &request, true);
+        let body =
+            body(&self.http.config, &request, true).and_then(|body| self.http.serialize(&body));
         self.http.post_stream(body, ChunkDecoder::default())
     }
 }
@@ -121,212 +112,6 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
         ));
     }
     Ok(from_wire(wire))
-}
-
-/// Builds the wire request.
-fn wire_request(
-    config: &OpenAiConfig,
-    request: &ModelRequest,
-    stream: bool,
-) -> CreateChatCompletionRequest {
-    let mut messages = Vec::with_capacity(request.input.len() + 1);
-    if let Some(instructions) = &request.instructions {
-        messages.push(system(instructions.to_string()));
-    }
-    let mut pending: Option<ChatCompletionRequestAssistantMessage> = None;
-    let flush = |pending: &mut Option<ChatCompletionRequestAssistantMessage>,
-                 messages: &mut Vec<ChatCompletionRequestMessage>| {
-        if let Some(message) = pending.take() {
-            messages.push(ChatCompletionRequestMessage::Assistant(message));
-        }
-    };
-    for item in &request.input {
-        match &**item {
-            Item::UserMessage { content } => {
-                flush(&mut pending, &mut messages);
-                messages.push(ChatCompletionRequestMessage::User(
-                    ChatCompletionRequestUserMessage {
-                        content: ChatCompletionRequestUserMessageContent::Text(content.clone()),
-                        name: None,
-                    },
-                ));
-            }
-            Item::AssistantMessage { content } | Item::Refusal { content } => {
-                flush(&mut pending, &mut messages);
-                pending = Some(assistant(Some(content.clone())));
-            }
-            Item::ToolCall(call) | Item::HandoffCall(call) => {
-                let message = pending.get_or_insert_with(|| assistant(None));
-                message.tool_calls.get_or_insert_with(Vec::new).push(
-                    ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
-                        id: call.call_id.clone(),
-                        function: FunctionCall {
-                            name: call.name.clone(),
-                            arguments: call.arguments.clone(),
-                        },
-                    }),
-                );
-            }
-            Item::ToolOutput(output) => {
-                flush(&mut pending, &mut messages);
-                messages.push(tool_message(&output.call_id, &output.output));
-            }
-            Item::HandoffOutput(output) => {
-                flush(&mut pending, &mut messages);
-                messages.push(tool_message(&output.call_id, &output.output));
-            }
-            Item::Summary { text, .. } => {
-                flush(&mut pending, &mut messages);
-                messages.push(system(format!(
-                    "Summary of the earlier conversation: {text}"
-                )));
-            }
-            // The Chat Completions API takes no reasoning input.
-            _ => {}
-        }
-    }
-    flush(&mut pending, &mut messages);
-
-    let tools: Vec<ChatCompletionTools> = request
-        .tools
-        .iter()
-        .map(|tool| {
-            ChatCompletionTools::Function(ChatCompletionTool {
-                function: FunctionObject {
-                    name: tool.name.clone(),
-                    description: Some(tool.description.clone()),
-                    parameters: Some(tool.parameters.clone()),
-                    strict: Some(tool.strict),
-                },
-            })
-        })
-        .collect();
-    let settings = &request.settings;
-    CreateChatCompletionRequest {
-        messages,
-        model: request
-            .model
-            .as_deref()
-            .map_or_else(|| config.model.clone(), str::to_owned),
-        temperature: settings.temperature,
-        top_p: settings.top_p,
-        #[allow(
-            deprecated,
-            reason = "`max_tokens` is what OpenAI-compatible servers read"
-        )]
-        max_tokens: settings.max_tokens,
-        // `tool_choice` without tools is an error on OpenAI.
-        tool_choice: settings
-            .tool_choice
-            .as_ref()
-            .filter(|_| !tools.is_empty())
-            .map(|choice| match choice {
-                ToolChoice::Auto => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Auto),
-                ToolChoice::None => ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::None),
-                ToolChoice::Required => {
-                    ChatCompletionToolChoiceOption::Mode(ToolChoiceOptions::Required)
-                }
-                ToolChoice::Tool(name) => {
-                    ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
-                        function: FunctionName { name: name.clone() },
-                    })
-                }
-            }),
-        parallel_tool_calls: if tools.is_empty() {
-            None
-        } else {
-            settings.parallel_tool_calls
-        },
-        tools: (!tools.is_empty()).then_some(tools),
-        // Set by `body`, in the shape the configuration asks for.
-        response_format: None,
-        stream: stream.then_some(true),
-        stream_options: stream.then_some(ChatCompletionStreamOptions {
-            include_usage: Some(true),
-            include_obfuscation: None,
-        }),
-        ..Default::default()
-    }
-}
-
-/// The body sent: the wire request, with the response format in the shape
-/// the configured [`SchemaFormat`] asks for. Serialized straight to bytes
-/// (no `serde_json::Value` tree in between).
-#[derive(Serialize)]
-struct ChatBody {
-    #[serde(flatten)]
-    wire: CreateChatCompletionRequest,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_format: Option<serde_json::Value>,
-}
-
-fn body(
-    config: &OpenAiConfig,
-    request: &ModelRequest,
-    stream: bool,
-) -> Result<ChatBody, ModelError> {
-    if request.previous_response_id.is_some() || request.conversation_id.is_some() {
-        return Err(ModelError::BadRequest {
-            status: 0,
-            message: "Chat Completions keeps no conversation on the server: \
-                      previous_response_id and conversation_id need the Responses API (OpenAiResponses)"
-                .to_owned(),
-        });
-    }
-    let wire = wire_request(config, request, stream);
-    let response_format = request
-        .output_schema
-        .as_ref()
-        .map(|schema| match config.schema_format {
-            SchemaFormat::JsonSchema => serde_json::to_value(ResponseFormat::JsonSchema {
-                json_schema: ResponseFormatJsonSchema {
-                    description: None,
-                    name: schema.name.clone(),
-                    schema: schema.schema.clone(),
-                    strict: Some(schema.strict),
-                },
-            })
-            .unwrap_or_default(),
-            SchemaFormat::JsonObject => {
-                serde_json::json!({"type": "json_object", "schema": schema.schema})
-            }
-        });
-    Ok(ChatBody {
-        wire,
-        response_format,
-    })
-}
-
-fn system(text: String) -> ChatCompletionRequestMessage {
-    ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
-        content: ChatCompletionRequestSystemMessageContent::Text(text),
-        name: None,
-    })
-}
-
-fn assistant(text: Option<String>) -> ChatCompletionRequestAssistantMessage {
-    #[allow(
-        deprecated,
-        reason = "the struct still has the deprecated `function_call` field"
-    )]
-    ChatCompletionRequestAssistantMessage {
-        // Never `null`: llama.cpp's server rejects it.
-        content: Some(ChatCompletionRequestAssistantMessageContent::Text(
-            text.unwrap_or_default(),
-        )),
-        refusal: None,
-        name: None,
-        audio: None,
-        tool_calls: None,
-        function_call: None,
-    }
-}
-
-fn tool_message(call_id: &str, output: &str) -> ChatCompletionRequestMessage {
-    ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
-        content: ChatCompletionRequestToolMessageContent::Text(output.to_owned()),
-        tool_call_id: call_id.to_owned(),
-    })
 }
 
 /// A Chat Completions response, read leniently: servers differ in what they

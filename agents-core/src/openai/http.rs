@@ -14,12 +14,15 @@ use super::sse::{self, Decoder};
 use crate::model::{BoxStream, ModelError, ModelStreamEvent};
 
 /// A configured client.
-#[derive(Clone)]
 pub(crate) struct Http {
     client: reqwest::Client,
     pub(crate) config: OpenAiConfig,
     /// The one URL this client posts to, parsed once.
     endpoint: reqwest::Url,
+    /// The length of the last body serialised: the next one (the same
+    /// conversation, a turn longer) is written into a buffer of about that
+    /// size instead of one grown by doubling.
+    last_body: std::sync::atomic::AtomicUsize,
     /// Values no error message may repeat: the key and the extra headers'
     /// values.
     secrets: Vec<String>,
@@ -98,13 +101,14 @@ impl Http {
             client,
             config,
             endpoint,
+            last_body: std::sync::atomic::AtomicUsize::new(0),
             secrets,
         })
     }
 
-    /// POSTs `body` as JSON to the endpoint, retrying as the policy says,
-    /// and returns the successful response (its body unread). The body is
-    /// serialised once, straight to bytes that every attempt shares.
+    /// POSTs `body` (JSON, from [`serialize`](Self::serialize)) to the endpoint, retrying
+    /// as the policy says, and returns the successful response (its body
+    /// unread). Every attempt shares the body's bytes.
     ///
     /// `stream`: the response is a server-sent event stream; the timeout then
     /// covers getting the response, and the read timeout each chunk.
@@ -112,15 +116,9 @@ impl Http {
     /// timer either way.
     pub(crate) async fn post(
         &self,
-        body: &impl Serialize,
+        body: bytes::Bytes,
         stream: bool,
     ) -> Result<reqwest::Response, ModelError> {
-        let body = bytes::Bytes::from(serde_json::to_vec(body).map_err(|error| {
-            ModelError::BadRequest {
-                status: 0,
-                message: format!("request does not serialize: {error}"),
-            }
-        })?);
         // Made on the first retry: most requests never need it.
         let mut delays = None;
         let timeout = self.config.timeout;
@@ -177,11 +175,30 @@ impl Http {
 impl Http {
     /// POSTs `body` and reads the whole answer, up to the response limit.
     pub(crate) async fn post_body(&self, body: &impl Serialize) -> Result<Vec<u8>, ModelError> {
-        let response = self.post(body, false).await?;
+        let response = self.post(self.serialize(body)?, false).await?;
         let limit = self.config.limits.max_response_bytes;
         read_body(response, limit)
             .await?
             .ok_or_else(|| ModelError::too_large("the response body", limit))
+    }
+
+    /// `body` serialised to JSON bytes, once: straight from the borrowed
+    /// request, no `serde_json::Value` in between, into a buffer sized
+    /// after the last body.
+    ///
+    /// # Errors
+    /// [`ModelError::BadRequest`] when it does not serialise (a map with
+    /// non-string keys).
+    pub(crate) fn serialize(&self, body: &impl Serialize) -> Result<bytes::Bytes, ModelError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let last = self.last_body.load(Relaxed);
+        let mut buffer = Vec::with_capacity(last + last / 4);
+        serde_json::to_writer(&mut buffer, body).map_err(|error| ModelError::BadRequest {
+            status: 0,
+            message: format!("request does not serialize: {error}"),
+        })?;
+        self.last_body.store(buffer.len(), Relaxed);
+        Ok(bytes::Bytes::from(buffer))
     }
 
     /// `error` with every secret of the configuration replaced by
@@ -227,16 +244,15 @@ impl Http {
 
     /// POSTs `body` (once it is built) for a server-sent event stream, and
     /// yields its events as `decoder` reads them.
-    pub(crate) fn post_stream<'a, B, D>(
-        &'a self,
-        body: Result<B, ModelError>,
+    pub(crate) fn post_stream<D>(
+        &self,
+        body: Result<bytes::Bytes, ModelError>,
         decoder: D,
-    ) -> BoxStream<'a, Result<ModelStreamEvent, ModelError>>
+    ) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>>
     where
-        B: Serialize + Send + Sync + 'a,
         D: Decoder + Default,
     {
-        let start = async move { self.post(&body?, true).await };
+        let start = async move { self.post(body?, true).await };
         let mut decoder = Some(decoder);
         Box::pin(
             futures::stream::once(start)

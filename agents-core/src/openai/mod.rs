@@ -36,6 +36,7 @@
 //! - Token counts of any size add up without overflow (they saturate).
 
 mod chat;
+mod chat_request;
 mod config;
 #[cfg(test)]
 mod decode_fuzz_test;

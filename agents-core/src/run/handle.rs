@@ -35,7 +35,7 @@ pub enum ControlError {
 /// resume or cancel it, and await its result.
 ///
 /// Dropping the handle does not stop the run (it is detached, like a
-/// dropped [`JoinHandle`]); call [`cancel`](Self::cancel) first to stop it,
+/// dropped [`JoinHandle`](tokio::task::JoinHandle)); call [`cancel`](Self::cancel) first to stop it,
 /// or [`abort_on_drop`](Self::abort_on_drop) to make dropping cancel it.
 ///
 /// ```

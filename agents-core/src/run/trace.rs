@@ -134,7 +134,8 @@ pub(super) fn model_call(parent: &Span, request: &ModelRequest, sensitive: bool)
     if let Some(max_tokens) = request.settings.max_tokens {
         span.record("gen_ai.request.max_tokens", i64::from(max_tokens));
     }
-    if sensitive {
+    // Serialised only for a span someone records.
+    if sensitive && !span.is_disabled() {
         span.record("gen_ai.input.messages", json(&request.input).as_str());
         if let Some(instructions) = &request.instructions {
             span.record("gen_ai.system_instructions", &**instructions);
@@ -173,7 +174,7 @@ pub(super) fn record_model_end(span: &Span, response: &ModelResponse, sensitive:
         "gen_ai.usage.output_tokens",
         int(response.usage.output_tokens),
     );
-    if sensitive {
+    if sensitive && !span.is_disabled() {
         span.record("gen_ai.output.messages", json(&response.output).as_str());
     }
 }
