@@ -1,6 +1,7 @@
 //! The Chat Completions API (`POST /chat/completions`), spoken by OpenAI
 //! and by llama.cpp, vLLM, Ollama and LM Studio.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -104,7 +105,7 @@ fn short(text: &str) -> String {
 
 /// A whole (not streamed) response body.
 pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> {
-    let wire: WireResponse = http::from_json(body)?;
+    let wire: WireResponse<'_> = http::from_json(body)?;
     if wire.choices.is_empty() {
         // `{}` with status 200 is not an empty answer.
         return Err(ModelError::decode(
@@ -114,58 +115,59 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
     Ok(from_wire(wire))
 }
 
-/// A Chat Completions response, read leniently: servers differ in what they
-/// omit.
+/// A Chat Completions response or stream chunk, read leniently (servers
+/// differ in what they omit), its strings borrowed from the body where it
+/// has no escapes: a chunk's id, model and finish reason cost nothing.
 #[derive(Debug, Default, Deserialize)]
-struct WireResponse {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
-    #[serde(default)]
-    choices: Vec<WireChoice>,
+struct WireResponse<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    choices: Vec<WireChoice<'a>>,
     #[serde(default)]
     usage: Option<WireUsage>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct WireChoice {
-    #[serde(default)]
-    message: Option<WireMessage>,
-    #[serde(default)]
-    delta: Option<WireMessage>,
-    #[serde(default)]
-    finish_reason: Option<String>,
+struct WireChoice<'a> {
+    #[serde(default, borrow)]
+    message: Option<WireMessage<'a>>,
+    #[serde(default, borrow)]
+    delta: Option<WireMessage<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct WireMessage {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    reasoning_content: Option<String>,
-    #[serde(default)]
-    refusal: Option<String>,
-    #[serde(default)]
-    tool_calls: Option<Vec<WireToolCall>>,
+struct WireMessage<'a> {
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    refusal: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Option<Vec<WireToolCall<'a>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct WireToolCall {
+struct WireToolCall<'a> {
     #[serde(default)]
     index: Option<usize>,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    function: WireFunction,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    function: WireFunction<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct WireFunction {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    arguments: Option<String>,
+struct WireFunction<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    arguments: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,11 +215,13 @@ impl WireUsage {
     }
 }
 
-fn from_wire(wire: WireResponse) -> ModelResponse {
+fn from_wire(wire: WireResponse<'_>) -> ModelResponse {
     let mut output = Vec::new();
     if let Some(message) = wire.choices.into_iter().next().and_then(|c| c.message) {
         if let Some(reasoning) = message.reasoning_content.filter(|r| !r.is_empty()) {
-            output.push(Arc::new(Item::Reasoning { text: reasoning }));
+            output.push(Arc::new(Item::Reasoning {
+                text: reasoning.into_owned(),
+            }));
         }
         let calls = message.tool_calls.unwrap_or_default();
         let refusal = message.refusal.filter(|r| !r.is_empty());
@@ -227,27 +231,36 @@ fn from_wire(wire: WireResponse) -> ModelResponse {
             .content
             .filter(|t| !t.is_empty() || (calls.is_empty() && refusal.is_none()));
         if let Some(text) = text {
-            output.push(Arc::new(Item::assistant(text)));
+            output.push(Arc::new(Item::assistant(text.into_owned())));
         }
         if let Some(content) = refusal {
-            output.push(Arc::new(Item::Refusal { content }));
+            output.push(Arc::new(Item::Refusal {
+                content: content.into_owned(),
+            }));
         }
         for (n, call) in calls.into_iter().enumerate() {
             output.push(Arc::new(Item::ToolCall(ToolCall {
                 call_id: call
                     .id
                     .filter(|id| !id.is_empty())
-                    .unwrap_or_else(|| format!("call_{n}")),
-                name: call.function.name.unwrap_or_default(),
-                arguments: call.function.arguments.unwrap_or_default(),
+                    .map_or_else(|| format!("call_{n}"), Cow::into_owned),
+                name: call.function.name.map(Cow::into_owned).unwrap_or_default(),
+                arguments: call
+                    .function
+                    .arguments
+                    .map(Cow::into_owned)
+                    .unwrap_or_default(),
             })));
         }
     }
     ModelResponse {
         output,
         usage: wire.usage.map(|u| u.usage()).unwrap_or_default(),
-        response_id: wire.id.filter(|id| !id.is_empty()),
-        model: wire.model.filter(|model| !model.is_empty()),
+        response_id: wire.id.filter(|id| !id.is_empty()).map(Cow::into_owned),
+        model: wire
+            .model
+            .filter(|model| !model.is_empty())
+            .map(Cow::into_owned),
         failovers: Vec::new(),
     }
 }
@@ -286,11 +299,11 @@ impl sse::Decoder for ChunkDecoder {
             self.finished = true;
             return Ok(self.completion());
         }
-        let chunk: WireResponse = serde_json::from_str(data).map_err(|error| {
+        let chunk: WireResponse<'_> = serde_json::from_str(data).map_err(|error| {
             ModelError::decode(format!("stream chunk: {error} in {}", short(data)))
         })?;
         if self.response_id.is_none() {
-            self.response_id = chunk.id.filter(|id| !id.is_empty());
+            self.response_id = chunk.id.filter(|id| !id.is_empty()).map(Cow::into_owned);
         }
         let mut events = Vec::new();
         for choice in chunk.choices {
@@ -301,14 +314,14 @@ impl sse::Decoder for ChunkDecoder {
                 continue;
             };
             if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
-                events.push(ModelStreamEvent::TextDelta(text));
+                events.push(ModelStreamEvent::TextDelta(text.into_owned()));
             }
             if let Some(refusal) = delta.refusal {
                 self.refusal.push_str(&refusal);
             }
             for (position, call) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {
                 let provider_index = call.index.unwrap_or(position);
-                let id = call.id.clone().filter(|id| !id.is_empty());
+                let id = call.id.filter(|id| !id.is_empty()).map(Cow::into_owned);
                 // The same call continues while its index (and id, when the
                 // server repeats it in every chunk, as llama.cpp does) stays
                 // the same; a new index, or a new id under a reused index,
@@ -324,7 +337,7 @@ impl sse::Decoder for ChunkDecoder {
                         events.push(ModelStreamEvent::ToolCallStarted {
                             index,
                             call_id: id.unwrap_or_else(|| format!("call_{index}")),
-                            name: call.function.name.clone().unwrap_or_default(),
+                            name: call.function.name.map(Cow::into_owned).unwrap_or_default(),
                         });
                         index
                     }
@@ -332,7 +345,7 @@ impl sse::Decoder for ChunkDecoder {
                 if let Some(arguments) = call.function.arguments.filter(|a| !a.is_empty()) {
                     events.push(ModelStreamEvent::ToolCallArgumentsDelta {
                         index,
-                        delta: arguments,
+                        delta: arguments.into_owned(),
                     });
                 }
             }

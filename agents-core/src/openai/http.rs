@@ -7,7 +7,6 @@ use backon::BackoffBuilder;
 use futures::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use super::config::{OpenAiConfig, RetryPolicy};
 use super::sse::{self, Decoder};
@@ -283,8 +282,9 @@ fn backoff(policy: &RetryPolicy) -> impl Iterator<Item = Duration> + use<> {
     builder.build()
 }
 
-/// `body` decoded as JSON `T`; a decode error quotes the body's start.
-pub(crate) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ModelError> {
+/// `body` decoded as JSON `T` (which may borrow strings from it); a decode
+/// error quotes the body's start.
+pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, ModelError> {
     serde_json::from_slice(body).map_err(|error| {
         let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
         ModelError::decode(format!("{error} in `{start}`"))
