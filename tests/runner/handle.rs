@@ -15,12 +15,12 @@ use tokio::sync::watch;
 /// The context: a gate the `wait` tool holds at until it opens, and how
 /// many tool calls started.
 #[derive(Clone)]
-struct Gate {
+pub(crate) struct Gate {
     open: watch::Receiver<bool>,
-    started: Arc<AtomicU32>,
+    pub(crate) started: Arc<AtomicU32>,
 }
 
-fn gate() -> (watch::Sender<bool>, Gate) {
+pub(crate) fn gate() -> (watch::Sender<bool>, Gate) {
     let (sender, open) = watch::channel(false);
     let gate = Gate {
         open,
@@ -31,7 +31,7 @@ fn gate() -> (watch::Sender<bool>, Gate) {
 
 /// Waits until the gate opens.
 #[tool]
-async fn wait(gate: &Gate) -> String {
+pub(crate) async fn wait(gate: &Gate) -> String {
     gate.started.fetch_add(1, Ordering::SeqCst);
     let mut open = gate.open.clone();
     let _ = open.wait_for(|open| *open).await;

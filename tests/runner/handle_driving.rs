@@ -3,8 +3,7 @@
 //! dropped before the end. Whoever drives it, the run ends once, with the
 //! same outcome.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use agents_core::prelude::*;
@@ -13,27 +12,10 @@ use agents_testing::{MockModel, Step, call};
 use serde_json::json;
 use tokio::sync::watch;
 
-#[derive(Clone)]
-struct Gate {
-    open: watch::Receiver<bool>,
-    started: Arc<AtomicU32>,
-}
-
-/// Waits until the gate opens.
-#[tool]
-async fn wait(gate: &Gate) -> String {
-    gate.started.fetch_add(1, Ordering::SeqCst);
-    let mut open = gate.open.clone();
-    let _ = open.wait_for(|open| *open).await;
-    "done".to_owned()
-}
+use super::handle::{Gate, gate, wait};
 
 fn setup() -> (watch::Sender<bool>, Gate, Agent<Gate>, MockModel) {
-    let (sender, open) = watch::channel(false);
-    let gate = Gate {
-        open,
-        started: Arc::default(),
-    };
+    let (sender, gate) = gate();
     let agent = Agent::<Gate>::builder("Worker")
         .tool(wait {})
         .build()
