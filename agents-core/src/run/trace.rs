@@ -79,26 +79,32 @@ fn int(value: u64) -> i64 {
 /// An agent's span, listing what the agent offers: its tools, its
 /// handoffs (by target) and its output type.
 pub(super) fn agent<Ctx>(parent: &Span, agent: &AgentCore<Ctx>) -> Span {
-    let names = |names: &mut dyn Iterator<Item = &str>| names.collect::<Vec<_>>().join(",");
-    let tools = names(
-        &mut agent
-            .tool_definitions
-            .iter()
-            .take(agent.tools.len())
-            .map(|definition| definition.name.as_str()),
-    );
-    let handoffs = names(&mut agent.handoffs.iter().map(|h| &*h.target_name));
-    info_span!(
+    let span = info_span!(
         parent: parent,
         "invoke_agent",
         gen_ai.operation.name = "invoke_agent",
         gen_ai.agent.name = &*agent.name,
-        agents.agent.tools = tools.as_str(),
-        agents.agent.handoffs = handoffs.as_str(),
+        agents.agent.tools = Empty,
+        agents.agent.handoffs = Empty,
         agents.agent.output_type = agent.output.type_name,
         error.type = Empty,
         otel.status_code = Empty,
-    )
+    );
+    // The name lists are joined only for a span someone records.
+    if !span.is_disabled() {
+        let names = |names: &mut dyn Iterator<Item = &str>| names.collect::<Vec<_>>().join(",");
+        let tools = names(
+            &mut agent
+                .tool_definitions
+                .iter()
+                .take(agent.tools.len())
+                .map(|definition| definition.name.as_str()),
+        );
+        let handoffs = names(&mut agent.handoffs.iter().map(|h| &*h.target_name));
+        span.record("agents.agent.tools", tools.as_str());
+        span.record("agents.agent.handoffs", handoffs.as_str());
+    }
+    span
 }
 
 pub(super) fn turn(parent: &Span, turn: u32) -> Span {
