@@ -1,11 +1,11 @@
-//! The Chat Completions request body, as JSON, for a request that uses
+//! The Chat Completions and Responses request bodies, as JSON, for a request that uses
 //! every kind of item and setting: snapshotted, so a change to how the body
 //! is built shows as a changed snapshot.
 
 use std::sync::Arc;
 
 use agents_core::model::{ModelSettings, OutputSchema, ToolChoice, ToolDefinition};
-use agents_core::openai::{OpenAiChat, OpenAiConfig, SchemaFormat};
+use agents_core::openai::{OpenAiChat, OpenAiConfig, OpenAiResponses, SchemaFormat};
 use agents_core::{HandoffOutput, Item, ModelRequest, ToolCall, ToolOutput};
 use serde_json::json;
 
@@ -109,4 +109,36 @@ fn a_streamed_request_asks_for_usage_and_a_json_object_schema() {
         .request_body(&request, true)
         .unwrap();
     insta::assert_json_snapshot!("chat_body_streamed", body);
+}
+
+fn responses() -> OpenAiResponses {
+    OpenAiResponses::new(
+        OpenAiConfig::new()
+            .base_url("http://127.0.0.1:9/v1")
+            .model("gpt-4o-mini"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_responses_request_with_every_kind_of_item_and_setting() {
+    insta::assert_json_snapshot!(
+        "responses_body",
+        responses().wire_request(&request(), false)
+    );
+}
+
+#[test]
+fn a_streamed_responses_request_continuing_a_stored_response() {
+    let mut request = request();
+    request.input.truncate(1);
+    request.previous_response_id = Some("resp_1".to_owned());
+    request.settings = ModelSettings::default();
+    request.settings.tool_choice = Some(ToolChoice::Required);
+    request.model = Some(Arc::from("gpt-4.1"));
+    request.output_schema = None;
+    insta::assert_json_snapshot!(
+        "responses_body_streamed",
+        responses().wire_request(&request, true)
+    );
 }

@@ -81,8 +81,10 @@ struct Tool<'a> {
     function: ToolFunction<'a>,
 }
 
+/// A tool as both APIs describe it (the Responses API without the
+/// `function` wrapper).
 #[derive(Debug, Serialize)]
-struct ToolFunction<'a> {
+pub(super) struct ToolFunction<'a> {
     name: &'a str,
     description: &'a str,
     parameters: &'a serde_json::Value,
@@ -251,24 +253,40 @@ fn wire_call(call: &ToolCall) -> Call<'_> {
 fn tool(tool: &ToolDefinition) -> Tool<'_> {
     Tool {
         kind: "function",
-        function: ToolFunction {
+        function: ToolFunction::of(tool),
+    }
+}
+
+impl<'a> ToolFunction<'a> {
+    /// `tool`'s description, borrowed.
+    pub(super) fn of(tool: &'a ToolDefinition) -> Self {
+        ToolFunction {
             name: &tool.name,
             description: &tool.description,
             parameters: &tool.parameters,
             strict: tool.strict,
-        },
+        }
     }
 }
 
 fn tool_choice(choice: &ToolChoice) -> WireToolChoice<'_> {
-    match choice {
-        ToolChoice::Auto => WireToolChoice::Mode("auto"),
-        ToolChoice::None => WireToolChoice::Mode("none"),
-        ToolChoice::Required => WireToolChoice::Mode("required"),
-        ToolChoice::Tool(name) => WireToolChoice::Function {
+    match choice_mode(choice) {
+        Ok(mode) => WireToolChoice::Mode(mode),
+        Err(name) => WireToolChoice::Function {
             kind: "function",
             function: FunctionName { name },
         },
+    }
+}
+
+/// A tool choice as both APIs name it: a mode (`auto`, `none`,
+/// `required`), or `Err` with the one tool's name.
+pub(super) fn choice_mode(choice: &ToolChoice) -> Result<&'static str, &str> {
+    match choice {
+        ToolChoice::Auto => Ok("auto"),
+        ToolChoice::None => Ok("none"),
+        ToolChoice::Required => Ok("required"),
+        ToolChoice::Tool(name) => Err(name),
     }
 }
 

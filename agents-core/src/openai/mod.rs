@@ -42,6 +42,7 @@ mod config;
 mod decode_fuzz_test;
 mod http;
 mod responses;
+mod responses_request;
 mod sse;
 
 pub use chat::OpenAiChat;

@@ -8,17 +8,17 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::chat::WireUsage;
 use super::config::OpenAiConfig;
 use super::http::{self, Http, error_message};
+use super::responses_request::wire_request;
 use super::sse;
 use crate::item::{Item, ToolCall};
 use crate::model::{
     BoxFuture, BoxStream, Model, ModelError, ModelRequest, ModelResponse, ModelStreamEvent,
-    ToolChoice,
 };
 
 /// A model behind the Responses API (OpenAI's newer API: reasoning items,
@@ -94,132 +94,6 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
         ));
     }
     wire.into_response()
-}
-
-#[derive(Debug, Serialize)]
-struct WireRequest {
-    model: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions: Option<String>,
-    input: Vec<Value>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tools: Vec<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    top_p: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_output_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<Value>,
-    store: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    previous_response_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    conversation: Option<String>,
-}
-
-fn wire_request(config: &OpenAiConfig, request: &ModelRequest, stream: bool) -> WireRequest {
-    let input = request
-        .input
-        .iter()
-        .filter_map(|item| match &**item {
-            Item::UserMessage { content } => Some(json!({"role": "user", "content": content})),
-            Item::AssistantMessage { content } => Some(json!({
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": content}]
-            })),
-            Item::Refusal { content } => Some(json!({
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "refusal", "refusal": content}]
-            })),
-            Item::ToolCall(call) | Item::HandoffCall(call) => Some(json!({
-                "type": "function_call",
-                "call_id": call.call_id,
-                "name": call.name,
-                "arguments": call.arguments
-            })),
-            Item::ToolOutput(output) => Some(json!({
-                "type": "function_call_output",
-                "call_id": output.call_id,
-                "output": output.output
-            })),
-            Item::HandoffOutput(output) => Some(json!({
-                "type": "function_call_output",
-                "call_id": output.call_id,
-                "output": output.output
-            })),
-            Item::Summary { text, .. } => Some(json!({
-                "role": "developer",
-                "content": format!("Summary of the earlier conversation: {text}")
-            })),
-            // Reasoning items need the provider's ids to be replayed; with
-            // `store: false` they are left out.
-            _ => None,
-        })
-        .collect();
-    let tools: Vec<Value> = request
-        .tools
-        .iter()
-        .map(|tool| {
-            json!({
-                "type": "function",
-                "name": tool.name,
-                "description": tool.description,
-                "parameters": tool.parameters,
-                "strict": tool.strict
-            })
-        })
-        .collect();
-    let settings = &request.settings;
-    WireRequest {
-        model: request
-            .model
-            .as_deref()
-            .map_or_else(|| config.model.clone(), str::to_owned),
-        instructions: request.instructions.as_deref().map(str::to_owned),
-        input,
-        tool_choice: settings
-            .tool_choice
-            .as_ref()
-            .filter(|_| !tools.is_empty())
-            .map(|choice| match choice {
-                ToolChoice::Auto => json!("auto"),
-                ToolChoice::None => json!("none"),
-                ToolChoice::Required => json!("required"),
-                ToolChoice::Tool(name) => json!({"type": "function", "name": name}),
-            }),
-        parallel_tool_calls: if tools.is_empty() {
-            None
-        } else {
-            settings.parallel_tool_calls
-        },
-        tools,
-        temperature: settings.temperature,
-        top_p: settings.top_p,
-        max_output_tokens: settings.max_tokens,
-        text: request.output_schema.as_ref().map(|schema| {
-            json!({"format": {
-                "type": "json_schema",
-                "name": schema.name,
-                "schema": schema.schema,
-                "strict": schema.strict
-            }})
-        }),
-        // A server-managed conversation needs the server to keep it.
-        store: request.previous_response_id.is_some() || request.conversation_id.is_some(),
-        stream,
-        previous_response_id: request.previous_response_id.clone(),
-        conversation: request.conversation_id.clone(),
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
