@@ -10,7 +10,7 @@
 //! runs/s, p50/p99 wall per run, peak RSS so far.
 //!
 //! ```text
-//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--only plain-1|plain-100|streamed-1|streamed-100] [--allocs (with --features count-allocs)] [--client agents]
+//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--only plain-1|plain-100|streamed-1|streamed-100] [--allocs (with --features count-allocs)] [--client agents|floor]
 //! cargo run --release --example bench_wire -- serve --port 8090   # the server alone (for peers)
 //! ```
 
@@ -257,23 +257,30 @@ async fn bench(
                 (_, true) => 500,
             };
             let (runner, agent) = (runner.clone(), agent.clone());
-            let ours = measure("agents", stream, concurrency, runs, move || {
-                let (runner, agent) = (runner.clone(), agent.clone());
-                async move {
-                    let run = runner.run(&agent, (), "Where are A-1, A-2 and A-3?");
-                    let result = if stream {
-                        let mut events = run.stream();
-                        while events.next().await.is_some() {}
-                        events.result().await?
-                    } else {
-                        run.await?
-                    };
-                    debug_assert_eq!(result.turns, 3);
-                    Ok(())
-                }
-            })
-            .await?;
-            println!("{}", ours.json());
+            let ours = (client != Some("floor")).then(|| {
+                measure("agents", stream, concurrency, runs, move || {
+                    let (runner, agent) = (runner.clone(), agent.clone());
+                    async move {
+                        let run = runner.run(&agent, (), "Where are A-1, A-2 and A-3?");
+                        let result = if stream {
+                            let mut events = run.stream();
+                            while events.next().await.is_some() {}
+                            events.result().await?
+                        } else {
+                            run.await?
+                        };
+                        debug_assert_eq!(result.turns, 3);
+                        Ok(())
+                    }
+                })
+            });
+            let ours = match ours {
+                Some(ours) => Some(ours.await?),
+                None => None,
+            };
+            if let Some(ours) = &ours {
+                println!("{}", ours.json());
+            }
             if client == Some("agents") {
                 continue;
             }
@@ -300,7 +307,9 @@ async fn bench(
             })
             .await?;
             println!("{}", floor.json());
-            all.push((ours, floor));
+            if let Some(ours) = ours {
+                all.push((ours, floor));
+            }
         }
     }
     println!(
