@@ -285,10 +285,14 @@ fn backoff(policy: &RetryPolicy) -> impl Iterator<Item = Duration> + use<> {
 /// `body` decoded as JSON `T` (which may borrow strings from it); a decode
 /// error quotes the body's start.
 pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, ModelError> {
-    serde_json::from_slice(body).map_err(|error| {
+    let failed = |error: &dyn std::fmt::Display| {
         let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
         ModelError::decode(format!("{error} in `{start}`"))
-    })
+    };
+    // The body checked as UTF-8 once, in one pass, rather than string by
+    // string as `from_slice` does (a response has dozens of short strings).
+    let text = std::str::from_utf8(body).map_err(|error| failed(&error))?;
+    serde_json::from_str(text).map_err(|error| failed(&error))
 }
 
 /// The body of `response`, or `None` when it is longer than `limit` bytes
