@@ -161,6 +161,58 @@ async fn a_server_slower_than_the_timeout_is_a_timeout_error() {
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
+/// A 200 whose JSON body arrives in `pieces` writes (whitespace first),
+/// 2 ms apart: no single read waits long, the whole body does.
+fn trickled(pieces: usize) -> Reply {
+    let mut messages = vec![" ".to_owned(); pieces];
+    messages.push(OK.to_owned());
+    Reply::Events {
+        messages,
+        end: String::new(),
+    }
+}
+
+fn with_timeout(server: &TestServer, timeout: Duration) -> OpenAiChat {
+    OpenAiChat::new(
+        OpenAiConfig::new()
+            .base_url(&server.base_url)
+            .timeout(timeout)
+            .retry(RetryPolicy::none()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_body_slower_than_the_timeout_is_a_timeout_error() {
+    // About 600 ms of body, each piece well within the 300 ms limit.
+    let server = TestServer::start([trickled(300)]).await;
+    let started = Instant::now();
+    let error = with_timeout(&server, Duration::from_millis(300))
+        .call(request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ModelError::Timeout(d) if d == Duration::from_millis(300)),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(550));
+}
+
+#[tokio::test]
+async fn a_body_in_many_pieces_is_read_whole() {
+    let server = TestServer::start([trickled(20)]).await;
+    let response = with_timeout(&server, Duration::from_secs(10))
+        .call(request())
+        .await
+        .unwrap();
+    assert_eq!(
+        response.output,
+        vec![std::sync::Arc::new(agents_core::Item::AssistantMessage {
+            content: "fine".to_owned()
+        })]
+    );
+}
+
 #[tokio::test]
 async fn an_unreachable_server_is_a_connection_error_after_retries() {
     // A port nothing listens on.

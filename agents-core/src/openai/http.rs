@@ -50,7 +50,13 @@ impl Http {
         // reqwest is built without a bundled crypto provider; use *ring*
         // unless the program installed another one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // Every request is a JSON body: its content type is a default
+        // header, set once, not one more header built per request.
         let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let Some(key) = &config.api_key {
             let mut value =
                 HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ModelError::Auth {
@@ -105,51 +111,55 @@ impl Http {
         })
     }
 
-    /// POSTs `body` (JSON, from [`serialize`](Self::serialize)) to the endpoint, retrying
-    /// as the policy says, and returns the successful response (its body
-    /// unread). Every attempt shares the body's bytes.
+    /// POSTs `body` (JSON, from [`serialize`](Self::serialize)) to the
+    /// endpoint, retrying as the policy says, and hands the successful
+    /// response to `finish` (which reads its body, or keeps it unread for a
+    /// stream). Every attempt shares the body's bytes.
     ///
-    /// `stream`: the response is a server-sent event stream; the timeout then
-    /// covers getting the response, and the read timeout each chunk.
-    /// Otherwise the timeout covers the whole exchange, body included. One
-    /// timer either way.
-    pub(crate) async fn post(
+    /// One timer per attempt, around the exchange and `finish`: for a plain
+    /// response the timeout covers the whole exchange, body included; for a
+    /// server-sent event stream `finish` returns at once, so it covers
+    /// getting the response, and the client's read timeout each chunk.
+    async fn post<T, Fut>(
         &self,
         body: bytes::Bytes,
-        stream: bool,
-    ) -> Result<reqwest::Response, ModelError> {
+        accept: Option<HeaderValue>,
+        finish: impl Fn(reqwest::Response) -> Fut,
+    ) -> Result<T, ModelError>
+    where
+        Fut: std::future::Future<Output = Result<T, ModelError>>,
+    {
         // Made on the first retry: most requests never need it.
         let mut delays = None;
         let timeout = self.config.timeout;
+        let limit = self.config.limits.max_response_bytes;
         loop {
-            let request = self
-                .client
-                .post(self.endpoint.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
-            let outcome = if stream {
-                let request = request.header(reqwest::header::ACCEPT, "text/event-stream");
-                match tokio::time::timeout(timeout, request.send()).await {
-                    Err(_) => return Err(ModelError::Timeout(timeout)),
-                    Ok(outcome) => outcome,
+            let mut request = self.client.post(self.endpoint.clone()).body(body.clone());
+            if let Some(accept) = &accept {
+                request = request.header(reqwest::header::ACCEPT, accept.clone());
+            }
+            // `Ok`: the outcome to return; `Err`: a failed attempt and the
+            // server's `Retry-After`.
+            let attempt = async {
+                match request.send().await {
+                    Ok(response) if response.status().is_success() => Ok(finish(response).await),
+                    Ok(response) => {
+                        let (error, retry_after) = status_error(response, limit).await;
+                        Err((self.redact(error), retry_after))
+                    }
+                    Err(error) if error.is_timeout() => Ok(Err(ModelError::Timeout(timeout))),
+                    Err(error) => Err((
+                        self.redact(ModelError::Connection {
+                            message: error_chain(&error),
+                        }),
+                        None,
+                    )),
                 }
-            } else {
-                request.timeout(timeout).send().await
             };
-            let (error, retry_after) = match outcome {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
-                    let (error, retry_after) =
-                        status_error(response, self.config.limits.max_response_bytes).await;
-                    (self.redact(error), retry_after)
-                }
-                Err(error) if error.is_timeout() => return Err(ModelError::Timeout(timeout)),
-                Err(error) => (
-                    self.redact(ModelError::Connection {
-                        message: error_chain(&error),
-                    }),
-                    None,
-                ),
+            let (error, retry_after) = match tokio::time::timeout(timeout, attempt).await {
+                Err(_elapsed) => return Err(ModelError::Timeout(timeout)),
+                Ok(Ok(outcome)) => return outcome,
+                Ok(Err(failed)) => failed,
             };
             let retryable = match &error {
                 ModelError::RateLimited { .. } | ModelError::Connection { .. } => true,
@@ -173,12 +183,17 @@ impl Http {
 
 impl Http {
     /// POSTs `body` and reads the whole answer, up to the response limit.
-    pub(crate) async fn post_body(&self, body: &impl Serialize) -> Result<Vec<u8>, ModelError> {
-        let response = self.post(self.serialize(body)?, false).await?;
+    pub(crate) async fn post_body(
+        &self,
+        body: &impl Serialize,
+    ) -> Result<bytes::Bytes, ModelError> {
         let limit = self.config.limits.max_response_bytes;
-        read_body(response, limit)
-            .await?
-            .ok_or_else(|| ModelError::too_large("the response body", limit))
+        self.post(self.serialize(body)?, None, |response| async move {
+            read_body(response, limit)
+                .await?
+                .ok_or_else(|| ModelError::too_large("the response body", limit))
+        })
+        .await
     }
 
     /// `body` serialised to JSON bytes, once: straight from the borrowed
@@ -251,7 +266,11 @@ impl Http {
     where
         D: Decoder + Default,
     {
-        let start = async move { self.post(body?, true).await };
+        let start = async move {
+            let events = HeaderValue::from_static("text/event-stream");
+            self.post(body?, Some(events), |response| async move { Ok(response) })
+                .await
+        };
         let mut decoder = Some(decoder);
         Box::pin(
             futures::stream::once(start)
@@ -296,31 +315,41 @@ pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result
 }
 
 /// The body of `response`, or `None` when it is longer than `limit` bytes
-/// (read no further than that).
+/// (read no further than that). A body that arrives in one chunk (most
+/// do) is that chunk's bytes, not a copy.
 async fn read_body(
     mut response: reqwest::Response,
     limit: usize,
-) -> Result<Option<Vec<u8>>, ModelError> {
+) -> Result<Option<bytes::Bytes>, ModelError> {
     if response
         .content_length()
         .is_some_and(|length| length > limit as u64)
     {
         return Ok(None);
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|error| ModelError::Connection {
-            message: format!("reading the response failed: {}", error_chain(&error)),
-        })?
-    {
+    let failed = |error: reqwest::Error| ModelError::Connection {
+        message: format!("reading the response failed: {}", error_chain(&error)),
+    };
+    let Some(first) = response.chunk().await.map_err(failed)? else {
+        return Ok(Some(bytes::Bytes::new()));
+    };
+    if first.len() > limit {
+        return Ok(None);
+    }
+    let Some(second) = response.chunk().await.map_err(failed)? else {
+        return Ok(Some(first));
+    };
+    let mut body = bytes::BytesMut::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         if body.len() + chunk.len() > limit {
             return Ok(None);
         }
         body.extend_from_slice(&chunk);
+        next = response.chunk().await.map_err(failed)?;
     }
-    Ok(Some(body))
+    Ok(Some(body.freeze()))
 }
 
 /// The typed error for a non-2xx response, and its `Retry-After`. At most
