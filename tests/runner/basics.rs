@@ -226,6 +226,15 @@ async fn generated_run_ids_are_distinct() {
     let runner = Runner::new(model);
     let first = runner.run(&agent, (), "x").await.unwrap();
     let second = runner.run(&agent, (), "y").await.unwrap();
-    assert!(first.run_id.starts_with("run_"));
+    for id in [&first.run_id, &second.run_id] {
+        let digits = id.strip_prefix("run_").expect("run_ and 16 hex digits");
+        assert_eq!(digits.len(), 16, "{id}");
+        assert!(
+            digits
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{id}"
+        );
+    }
     assert_ne!(first.run_id, second.run_id);
 }

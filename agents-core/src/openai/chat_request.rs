@@ -29,8 +29,8 @@ pub(super) struct ChatBody<'a> {
     tool_choice: Option<WireToolChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parallel_tool_calls: Option<bool>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    tools: Vec<Tool<'a>>,
+    #[serde(skip_serializing_if = "Tools::is_empty")]
+    tools: Tools<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<ResponseFormat<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,13 +51,53 @@ enum Message<'a> {
     Assistant {
         /// Never `null`: llama.cpp's server rejects it.
         content: &'a str,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        tool_calls: Vec<Call<'a>>,
+        #[serde(skip_serializing_if = "Calls::is_empty")]
+        tool_calls: Calls<'a>,
     },
     Tool {
         content: &'a str,
         tool_call_id: &'a str,
     },
+}
+
+/// An assistant message's tool calls: the run of items they came from
+/// (calls, and items this API takes no input for), serialised from it.
+#[derive(Debug, Clone, Copy)]
+struct Calls<'a>(&'a [std::sync::Arc<Item>]);
+
+impl<'a> Calls<'a> {
+    fn calls(self) -> impl Iterator<Item = Call<'a>> {
+        self.0.iter().filter_map(|item| match &**item {
+            Item::ToolCall(call) | Item::HandoffCall(call) => Some(wire_call(call)),
+            _ => None,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.calls().next().is_none()
+    }
+}
+
+impl Serialize for Calls<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.calls())
+    }
+}
+
+/// The request's tools, serialised from its definitions.
+#[derive(Debug, Clone, Copy)]
+struct Tools<'a>(&'a [ToolDefinition]);
+
+impl Tools<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Tools<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(tool))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -146,7 +186,7 @@ pub(super) fn body<'a>(
                 .to_owned(),
         });
     }
-    let tools: Vec<Tool<'a>> = request.tools.iter().map(tool).collect();
+    let tools = Tools(&request.tools);
     let settings = &request.settings;
     Ok(ChatBody {
         messages: messages(request),
@@ -183,40 +223,39 @@ fn messages(request: &ModelRequest) -> Vec<Message<'_>> {
             content: Cow::Borrowed(instructions),
         });
     }
-    // The assistant message being built: its text and calls.
-    let mut pending: Option<(&str, Vec<Call<'_>>)> = None;
-    for item in &request.input {
+    // The assistant message being built: its text, and the run of items
+    // its calls come from (`start..end` of the input).
+    let mut pending: Option<(&str, usize, usize)> = None;
+    let input = &request.input;
+    for (at, item) in input.iter().enumerate() {
         match &**item {
             Item::UserMessage { content } => {
-                flush(&mut pending, &mut messages);
+                flush(&mut pending, input, &mut messages);
                 messages.push(Message::User { content });
             }
             Item::AssistantMessage { content } | Item::Refusal { content } => {
-                flush(&mut pending, &mut messages);
-                pending = Some((content, Vec::new()));
+                flush(&mut pending, input, &mut messages);
+                pending = Some((content, at + 1, at + 1));
             }
-            Item::ToolCall(call) | Item::HandoffCall(call) => {
-                pending
-                    .get_or_insert_with(|| ("", Vec::new()))
-                    .1
-                    .push(wire_call(call));
+            Item::ToolCall(_) | Item::HandoffCall(_) => {
+                pending.get_or_insert(("", at, at)).2 = at + 1;
             }
             Item::ToolOutput(output) => {
-                flush(&mut pending, &mut messages);
+                flush(&mut pending, input, &mut messages);
                 messages.push(Message::Tool {
                     content: &output.output,
                     tool_call_id: &output.call_id,
                 });
             }
             Item::HandoffOutput(output) => {
-                flush(&mut pending, &mut messages);
+                flush(&mut pending, input, &mut messages);
                 messages.push(Message::Tool {
                     content: &output.output,
                     tool_call_id: &output.call_id,
                 });
             }
             Item::Summary { text, .. } => {
-                flush(&mut pending, &mut messages);
+                flush(&mut pending, input, &mut messages);
                 messages.push(Message::System {
                     content: Cow::Owned(format!("Summary of the earlier conversation: {text}")),
                 });
@@ -225,16 +264,20 @@ fn messages(request: &ModelRequest) -> Vec<Message<'_>> {
             _ => {}
         }
     }
-    flush(&mut pending, &mut messages);
+    flush(&mut pending, input, &mut messages);
     messages
 }
 
 /// Ends the assistant message being built, if any.
-fn flush<'a>(pending: &mut Option<(&'a str, Vec<Call<'a>>)>, messages: &mut Vec<Message<'a>>) {
-    if let Some((content, tool_calls)) = pending.take() {
+fn flush<'a>(
+    pending: &mut Option<(&'a str, usize, usize)>,
+    input: &'a [std::sync::Arc<Item>],
+    messages: &mut Vec<Message<'a>>,
+) {
+    if let Some((content, start, end)) = pending.take() {
         messages.push(Message::Assistant {
             content,
-            tool_calls,
+            tool_calls: Calls(input.get(start..end).unwrap_or_default()),
         });
     }
 }

@@ -280,5 +280,12 @@ fn random_run_id() -> Arc<str> {
     hasher.write_u64(u64::from(
         tokio::time::Instant::now().elapsed().subsec_nanos(),
     ));
-    Arc::from(format!("run_{:016x}", hasher.finish()))
+    let value = hasher.finish();
+    // Written in place: one allocation, the `Arc` itself.
+    let mut id = *b"run_0000000000000000";
+    for (position, digit) in id[4..].iter_mut().enumerate() {
+        let nibble = (value >> (60 - 4 * position)) & 0xf;
+        *digit = b"0123456789abcdef"[nibble as usize];
+    }
+    std::str::from_utf8(&id).map_or_else(|_| Arc::from("run_"), Arc::from)
 }
