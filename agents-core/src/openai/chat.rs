@@ -120,14 +120,28 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
 /// has no escapes: a chunk's id, model and finish reason cost nothing.
 #[derive(Debug, Default, Deserialize)]
 struct WireResponse<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     model: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     choices: Vec<WireChoice<'a>>,
     #[serde(default)]
     usage: Option<WireUsage>,
+}
+
+/// A string of the body, borrowed when it has no escapes. serde borrows
+/// a `Cow<str>` only when a field is exactly that type: inside an
+/// `Option` it would always copy.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// An optional string field read as [`Borrowed`].
+fn borrowed<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Ok(Option::<Borrowed<'de>>::deserialize(deserializer)?.map(|Borrowed(text)| text))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,17 +150,17 @@ struct WireChoice<'a> {
     message: Option<WireMessage<'a>>,
     #[serde(default, borrow)]
     delta: Option<WireMessage<'a>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct WireMessage<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     content: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     reasoning_content: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     refusal: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     tool_calls: Option<Vec<WireToolCall<'a>>>,
@@ -156,7 +170,7 @@ struct WireMessage<'a> {
 struct WireToolCall<'a> {
     #[serde(default)]
     index: Option<usize>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     function: WireFunction<'a>,
@@ -164,9 +178,9 @@ struct WireToolCall<'a> {
 
 #[derive(Debug, Default, Deserialize)]
 struct WireFunction<'a> {
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed")]
     arguments: Option<Cow<'a, str>>,
 }
 
@@ -368,5 +382,25 @@ impl sse::Decoder for ChunkDecoder {
                 "stream ended before the response completed",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunks_strings_are_borrowed_unless_escaped() {
+        let chunk = r#"{"id":"chatcmpl-1","model":"m","choices":[{"delta":{"content":"a\"b","tool_calls":[{"id":"call_1","function":{"name":"f","arguments":"{}"}}]},"finish_reason":null}]}"#;
+        let wire: WireResponse<'_> = serde_json::from_str(chunk).unwrap();
+        assert!(matches!(wire.id, Some(Cow::Borrowed("chatcmpl-1"))));
+        assert!(matches!(wire.model, Some(Cow::Borrowed("m"))));
+        let delta = wire.choices[0].delta.as_ref().unwrap();
+        // An escape has to be unescaped into a copy.
+        assert!(matches!(&delta.content, Some(Cow::Owned(text)) if text == "a\"b"));
+        let call = &delta.tool_calls.as_ref().unwrap()[0];
+        assert!(matches!(call.id, Some(Cow::Borrowed("call_1"))));
+        assert!(matches!(call.function.arguments, Some(Cow::Borrowed("{}"))));
+        assert!(wire.choices[0].finish_reason.is_none());
     }
 }
