@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The wire benchmark and its peers, interleaved: ROUNDS rounds (default 3)
-# of this project's client with its floor client, then rig 0.44
+# of this project's client with its floor client (Chat Completions and the
+# Responses API), then rig 0.44
 # (`scripts/bench_wire_rig`, a crate of its own built into the cache, so the
 # project's build never compiles it), then the OpenAI Agents SDK for Python
 # (PyPI `openai-agents`, in the same cache as scripts/bench.sh), each
 # against the fake OpenAI-compatible server of `examples/bench_wire` on
 # 127.0.0.1; then the medians per configuration and the ratios against
-# this project.
+# this project. The peers run the Chat Completions workload only.
 #
 #   scripts/bench_wire.sh [--quick]
 set -euo pipefail
@@ -42,20 +43,29 @@ for round in $(seq 1 "$rounds"); do
 done
 
 "$cache/venv/bin/python" - "$out" <<'PY'
-import json, statistics, sys
+import json, math, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+key = lambda r: (r["client"], r.get("api", "chat"), r["stream"], r["concurrency"])
 clients = ["agents", "floor", "rig", "openai-agents-python"]
-configs = sorted({(r["stream"], r["concurrency"]) for r in rows})
-med = lambda c, s, n, k: statistics.median(r[k] for r in rows if (r["client"], r["stream"], r["concurrency"]) == (c, s, n)) if any((r["client"], r["stream"], r["concurrency"]) == (c, s, n) for r in rows) else float("nan")
+configs = sorted({key(r)[1:] for r in rows})
+def med(client, config, field):
+    values = [r[field] for r in rows if key(r) == (client, *config)]
+    return statistics.median(values) if values else float("nan")
+name = lambda api, s, n: f"{'Chat Completions' if api == 'chat' else 'Responses'}, {'streamed' if s else 'non-streamed'}, concurrency {n}"
+cell = lambda v, unit: "—" if math.isnan(v) else f"{v:,.0f} {unit}"
+ratio = lambda v, digits: "—" if math.isnan(v) else f"{v:.{digits}f}×"
 print("\n| client CPU per turn (median of rounds) | this project | floor client | rig 0.44 | OpenAI Agents SDK (Python) | project / floor | rig / project | Python / project |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for s, n in configs:
-    a, f, r, p = (med(c, s, n, "cpu_us_per_turn") for c in clients)
-    print(f"| {'streamed' if s else 'non-streamed'}, concurrency {n} | {a:,.0f} µs | {f:,.0f} µs | {r:,.0f} µs | {p:,.0f} µs | {a / f:.2f}× | {r / a:.1f}× | {p / a:.0f}× |")
+for config in configs:
+    a, f, r, p = (med(c, config, "cpu_us_per_turn") for c in clients)
+    print(f"| {name(*config)} | {cell(a, 'µs')} | {cell(f, 'µs')} | {cell(r, 'µs')} | {cell(p, 'µs')} | {ratio(a / f, 2)} | {ratio(r / a, 1)} | {ratio(p / a, 0)} |")
 print("\n| runs/s, p50 / p99 wall per run, peak RSS (median of rounds) | this project | rig 0.44 | OpenAI Agents SDK (Python) |")
 print("|---|---|---|---|")
-for s, n in configs:
-    cell = lambda c: f"{med(c, s, n, 'runs_per_s'):,.0f} runs/s, {med(c, s, n, 'p50_ms'):.2f} / {med(c, s, n, 'p99_ms'):.2f} ms, {med(c, s, n, 'peak_rss_mb'):.0f} MB"
-    print(f"| {'streamed' if s else 'non-streamed'}, concurrency {n} | {cell('agents')} | {cell('rig')} | {cell('openai-agents-python')} |")
+for config in configs:
+    def wall(c):
+        if math.isnan(med(c, config, "runs_per_s")):
+            return "—"
+        return f"{med(c, config, 'runs_per_s'):,.0f} runs/s, {med(c, config, 'p50_ms'):.2f} / {med(c, config, 'p99_ms'):.2f} ms, {med(c, config, 'peak_rss_mb'):.0f} MB"
+    print(f"| {name(*config)} | {wall('agents')} | {wall('rig')} | {wall('openai-agents-python')} |")
 PY
 rm -f "$out"

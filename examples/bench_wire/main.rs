@@ -1,7 +1,8 @@
 //! The wire benchmark: what a turn costs the client against a real HTTP
 //! server. A fake OpenAI-compatible server (`server.rs`, a child process,
 //! loopback) answers a three-turn workload (two parallel tool calls, one
-//! call, a final text); this process drives it through `OpenAiChat`, and
+//! call, a final text); this process drives it through `OpenAiChat` and
+//! `OpenAiResponses`, and
 //! through a floor client on the same HTTP stack (reqwest/hyper, the same
 //! runtime) that posts the same request bodies, pre-serialised, and reads
 //! the responses as bytes, with no agent logic. Reported per
@@ -10,18 +11,19 @@
 //! runs/s, p50/p99 wall per run, peak RSS so far.
 //!
 //! ```text
-//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--only plain-1|plain-100|streamed-1|streamed-100] [--allocs (with --features count-allocs)] [--client agents|floor]
+//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--api chat|responses] [--only plain-1|plain-100|streamed-1|streamed-100] [--allocs (with --features count-allocs)] [--client agents|floor]
 //! cargo run --release --example bench_wire -- serve --port 8090   # the server alone (for peers)
 //! ```
 
 mod allocs;
+mod responses_api;
 mod server;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agents_core::openai::{OpenAiChat, OpenAiConfig};
+use agents_core::openai::{OpenAiChat, OpenAiConfig, OpenAiResponses};
 use agents_core::prelude::*;
 use futures::StreamExt;
 
@@ -36,6 +38,7 @@ fn lookup_order(order_id: String) -> String {
 /// One configuration's figures.
 struct Figures {
     client: &'static str,
+    api: &'static str,
     stream: bool,
     concurrency: usize,
     runs: usize,
@@ -54,8 +57,9 @@ impl Figures {
             format!(",\"allocs_per_turn\":{count:.1},\"bytes_per_turn\":{bytes:.0}")
         });
         format!(
-            "{{\"client\":\"{}\",\"api\":\"chat\",\"stream\":{},\"concurrency\":{},\"runs\":{},\"cpu_us_per_turn\":{:.1},\"runs_per_s\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"peak_rss_mb\":{:.1}{allocs}}}",
+            "{{\"client\":\"{}\",\"api\":\"{}\",\"stream\":{},\"concurrency\":{},\"runs\":{},\"cpu_us_per_turn\":{:.1},\"runs_per_s\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"peak_rss_mb\":{:.1}{allocs}}}",
             self.client,
+            self.api,
             self.stream,
             self.concurrency,
             self.runs,
@@ -88,6 +92,7 @@ fn peak_rss_mb() -> f64 {
 /// Runs `runs` runs of `one` with `concurrency` at a time; the figures.
 async fn measure<F, Fut>(
     client: &'static str,
+    api: &'static str,
     stream: bool,
     concurrency: usize,
     runs: usize,
@@ -129,6 +134,7 @@ where
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     Ok(Figures {
         client,
+        api,
         stream,
         concurrency,
         runs,
@@ -170,145 +176,134 @@ async fn main() -> Result<(), Error> {
     let port = 18_000 + (std::process::id() % 1000) as u16;
     let capture = std::env::temp_dir().join(format!("bench-wire-{}", std::process::id()));
     std::fs::create_dir_all(&capture)?;
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--port", &port.to_string(), "--capture"])
-        .arg(&capture)
-        .spawn()?;
+    let server = Server(
+        std::process::Command::new(std::env::current_exe()?)
+            .args(["serve", "--port", &port.to_string(), "--capture"])
+            .arg(&capture)
+            .spawn()?,
+    );
     let url = format!("http://127.0.0.1:{port}/v1");
-    let outcome = bench(
-        &url,
-        &capture,
+    let options = Options {
         quick,
         padding,
-        only.as_deref(),
-        client.as_deref(),
-    )
-    .await;
-    let _ = child.kill();
-    let _ = child.wait();
+        only: only.as_deref(),
+        client: client.as_deref(),
+        api: value(&args, "--api"),
+    };
+    let outcome = bench(&url, &capture, &options).await;
+    drop(server);
     let _ = std::fs::remove_dir_all(&capture);
     outcome
 }
 
-async fn bench(
-    url: &str,
-    capture: &std::path::Path,
+/// The server's process, stopped when dropped (a panic included: it
+/// would otherwise outlive this one).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What to measure, from the command line.
+struct Options<'a> {
     quick: bool,
     padding: usize,
-    only: Option<&str>,
-    client: Option<&str>,
-) -> Result<(), Error> {
-    let instructions = format!("You look orders up.{}", " ".repeat(padding));
+    /// One configuration (`plain-1`, `streamed-100`, ...).
+    only: Option<&'a str>,
+    /// One client (`agents` or `floor`).
+    client: Option<&'a str>,
+    /// One API (`chat` or `responses`).
+    api: Option<String>,
+}
+
+const QUESTION: &str = "Where are A-1, A-2 and A-3?";
+
+async fn bench(url: &str, capture: &std::path::Path, options: &Options<'_>) -> Result<(), Error> {
+    let instructions = format!("You look orders up.{}", " ".repeat(options.padding));
     let agent: Agent<()> = Agent::builder("Clerk")
         .instructions(instructions)
         .tool(lookup_order {})
         .build()?;
-    let config = OpenAiConfig::new()
-        .base_url(url)
-        .api_key("bench")
-        .model("gpt-4o-mini");
-    let runner = Runner::new(OpenAiChat::new(config)?);
-
-    // Wait for the server; the first run's three requests are captured
-    // for the floor client.
-    let started = Instant::now();
-    loop {
-        match runner.run(&agent, (), "Where are A-1, A-2 and A-3?").await {
-            Ok(result) if result.turns == 3 => break,
-            Ok(result) => {
-                return Err(format!("the workload took {} turns, not 3", result.turns).into());
-            }
-            Err(_) if started.elapsed() < Duration::from_secs(10) => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    let bodies: Vec<Vec<u8>> = (0..3)
-        .map(|n| std::fs::read(capture.join(format!("request-{n}.json"))))
-        .collect::<Result<_, _>>()?;
-    let http = reqwest::Client::new();
-    let endpoint = format!("{url}/chat/completions");
-
     println!(
         "# three-turn runs against the fake server at {url}; instructions {} bytes",
-        padding + 19
+        options.padding + 19
     );
+    // Made after the first model client, which installs the TLS crypto
+    // provider reqwest needs.
+    let mut http: Option<reqwest::Client> = None;
     let mut all = Vec::new();
-    for stream in [false, true] {
-        let floor_bodies: Arc<Vec<Vec<u8>>> = Arc::new(
-            bodies
-                .iter()
-                .map(|body| with_stream(body, stream))
-                .collect::<Result<_, _>>()?,
-        );
-        for concurrency in [1, 100] {
-            let name = format!(
-                "{}-{concurrency}",
-                if stream { "streamed" } else { "plain" }
+    for (api, path) in [("chat", "chat/completions"), ("responses", "responses")] {
+        if options.api.as_deref().is_some_and(|only| only != api) {
+            continue;
+        }
+        let config = OpenAiConfig::new()
+            .base_url(url)
+            .api_key("bench")
+            .model("gpt-4o-mini");
+        let runner = match api {
+            "chat" => Runner::new(OpenAiChat::new(config)?),
+            _ => Runner::new(OpenAiResponses::new(config)?),
+        };
+        let http = http.get_or_insert_with(reqwest::Client::new);
+        warm_up(&runner, &agent).await?;
+        // The first run's three requests, captured by the server, are the
+        // floor client's bodies.
+        let bodies: Vec<Vec<u8>> = (0..3)
+            .map(|n| std::fs::read(capture.join(format!("{api}-{n}.json"))))
+            .collect::<Result<_, _>>()?;
+        let endpoint = format!("{url}/{path}");
+        for stream in [false, true] {
+            let floor_bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+                bodies
+                    .iter()
+                    .map(|body| with_stream(body, api, stream))
+                    .collect::<Result<_, _>>()?,
             );
-            if only.is_some_and(|only| only != name) {
-                continue;
-            }
-            let runs = match (concurrency, quick) {
-                (1, false) => 500,
-                (1, true) => 50,
-                (_, false) => 5_000,
-                (_, true) => 500,
-            };
-            let (runner, agent) = (runner.clone(), agent.clone());
-            let ours = (client != Some("floor")).then(|| {
-                measure("agents", stream, concurrency, runs, move || {
-                    let (runner, agent) = (runner.clone(), agent.clone());
-                    async move {
-                        let run = runner.run(&agent, (), "Where are A-1, A-2 and A-3?");
-                        let result = if stream {
-                            let mut events = run.stream();
-                            while events.next().await.is_some() {}
-                            events.result().await?
-                        } else {
-                            run.await?
-                        };
-                        debug_assert_eq!(result.turns, 3);
-                        Ok(())
-                    }
-                })
-            });
-            let ours = match ours {
-                Some(ours) => Some(ours.await?),
-                None => None,
-            };
-            if let Some(ours) = &ours {
-                println!("{}", ours.json());
-            }
-            if client == Some("agents") {
-                continue;
-            }
-            let (http, endpoint, floor_bodies) =
-                (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
-            let floor = measure("floor", stream, concurrency, runs, move || {
-                let (http, endpoint, bodies) =
-                    (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
-                async move {
-                    for body in bodies.iter() {
-                        let response = http
-                            .post(&endpoint)
-                            .header("content-type", "application/json")
-                            .body(body.clone())
-                            .send()
-                            .await?;
-                        let mut chunks = response.bytes_stream();
-                        while let Some(chunk) = chunks.next().await {
-                            chunk?;
-                        }
-                    }
-                    Ok(())
+            for concurrency in [1, 100] {
+                let name = format!(
+                    "{}-{concurrency}",
+                    if stream { "streamed" } else { "plain" }
+                );
+                if options.only.is_some_and(|only| only != name) {
+                    continue;
                 }
-            })
-            .await?;
-            println!("{}", floor.json());
-            if let Some(ours) = ours {
-                all.push((ours, floor));
+                let runs = match (concurrency, options.quick) {
+                    (1, false) => 500,
+                    (1, true) => 50,
+                    (_, false) => 5_000,
+                    (_, true) => 500,
+                };
+                let ours = match options.client {
+                    Some("floor") => None,
+                    _ => {
+                        let (runner, agent) = (runner.clone(), agent.clone());
+                        let ours = measure("agents", api, stream, concurrency, runs, move || {
+                            let (runner, agent) = (runner.clone(), agent.clone());
+                            async move { one_run(&runner, &agent, stream).await }
+                        })
+                        .await?;
+                        println!("{}", ours.json());
+                        Some(ours)
+                    }
+                };
+                if options.client == Some("agents") {
+                    continue;
+                }
+                let (http, endpoint, floor_bodies) =
+                    (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
+                let floor = measure("floor", api, stream, concurrency, runs, move || {
+                    let (http, endpoint, bodies) =
+                        (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
+                    async move { floor_run(&http, &endpoint, &bodies).await }
+                })
+                .await?;
+                println!("{}", floor.json());
+                if let Some(ours) = ours {
+                    all.push((ours, floor));
+                }
             }
         }
     }
@@ -318,7 +313,8 @@ async fn bench(
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (ours, floor) in &all {
         println!(
-            "| {}, concurrency {} | {:.0} µs | {:.0} µs | {:.2}× | {:.0} | {:.2} ms | {:.2} ms |",
+            "| {} {}, concurrency {} | {:.0} µs | {:.0} µs | {:.2}× | {:.0} | {:.2} ms | {:.2} ms |",
+            ours.api,
             if ours.stream {
                 "streamed"
             } else {
@@ -337,12 +333,70 @@ async fn bench(
     Ok(())
 }
 
-/// A captured request body with `stream` set (and usage asked for when
-/// streamed), as the client under test would send it.
-fn with_stream(body: &[u8], stream: bool) -> Result<Vec<u8>, serde_json::Error> {
+/// Waits for the server (up to 10 s) with the workload's first run, which
+/// the server captures.
+async fn warm_up(runner: &Runner<()>, agent: &Agent<()>) -> Result<(), Error> {
+    let started = Instant::now();
+    loop {
+        match runner.run(agent, (), QUESTION).await {
+            Ok(result) if result.turns == 3 => return Ok(()),
+            Ok(result) => {
+                return Err(format!("the workload took {} turns, not 3", result.turns).into());
+            }
+            Err(_) if started.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// One run of the workload by this project's runner, streamed or not.
+async fn one_run(runner: &Runner<()>, agent: &Agent<()>, stream: bool) -> Result<(), Error> {
+    let run = runner.run(agent, (), QUESTION);
+    let result = if stream {
+        let mut events = run.stream();
+        while events.next().await.is_some() {}
+        events.result().await?
+    } else {
+        run.await?
+    };
+    debug_assert_eq!(result.turns, 3);
+    Ok(())
+}
+
+/// One run's worth of exchanges by the floor client: each body posted,
+/// each response read as bytes.
+async fn floor_run(
+    http: &reqwest::Client,
+    endpoint: &str,
+    bodies: &[Vec<u8>],
+) -> Result<(), Error> {
+    for body in bodies {
+        let response = http
+            .post(endpoint)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await?;
+        let mut chunks = response.bytes_stream();
+        while let Some(chunk) = chunks.next().await {
+            chunk?;
+        }
+    }
+    Ok(())
+}
+
+/// A captured request body with `stream` set (and, for Chat Completions,
+/// usage asked for when streamed), as the client under test would send it.
+fn with_stream(body: &[u8], api: &str, stream: bool) -> Result<Vec<u8>, serde_json::Error> {
     let mut value: serde_json::Value = serde_json::from_slice(body)?;
     value["stream"] = serde_json::Value::Bool(stream);
-    if stream {
+    if api != "chat" {
+        if let Some(map) = value.as_object_mut().filter(|_| !stream) {
+            map.remove("stream");
+        }
+    } else if stream {
         value["stream_options"] = serde_json::json!({"include_usage": true});
     } else if let Some(map) = value.as_object_mut() {
         map.remove("stream_options");

@@ -1,9 +1,10 @@
 //! A fake OpenAI-compatible server for the wire benchmark: Chat
-//! Completions, non-streamed and streamed (SSE), answering the benchmark's
-//! three-turn workload from the request (no tool output yet: two parallel
-//! calls; two: one more call; three: the final text). Loopback only,
-//! request bodies bounded; it can keep the first requests' bodies for the
-//! floor client.
+//! Completions (`/v1/chat/completions`) and the Responses API
+//! (`/v1/responses`, in `responses_api.rs`), non-streamed and streamed
+//! (SSE), answering the benchmark's three-turn workload from the request
+//! (no tool output yet: two parallel calls; two: one more call; three: the
+//! final text). Loopback only, request bodies bounded; it can keep the
+//! first requests' bodies of each API for the floor client.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -16,16 +17,49 @@ use hyper::body::{Bytes, Frame, Incoming};
 use hyper::{Request, Response};
 use serde_json::{Value, json};
 
-type Body = BoxBody<Bytes, Infallible>;
+pub(crate) type Body = BoxBody<Bytes, Infallible>;
+
+/// What the workload's model says at one turn: tool calls (id,
+/// arguments), or the final text.
+pub(crate) struct Answer {
+    pub(crate) calls: Vec<(String, String)>,
+    pub(crate) text: Option<&'static str>,
+}
+
+impl Answer {
+    /// The answer to a request that holds `outputs` tool outputs.
+    fn after(outputs: usize) -> Self {
+        let call = |n: usize, order: &str| {
+            (
+                format!("call_{outputs}_{n}"),
+                format!(r#"{{"order_id":"{order}"}}"#),
+            )
+        };
+        match outputs {
+            0 => Answer {
+                calls: vec![call(0, "A-1"), call(1, "A-2")],
+                text: None,
+            },
+            1 | 2 => Answer {
+                calls: vec![call(0, "A-3")],
+                text: None,
+            },
+            _ => Answer {
+                calls: Vec::new(),
+                text: Some("Orders A-1 and A-2 have shipped; A-3 arrives tomorrow."),
+            },
+        }
+    }
+}
 
 /// The largest request body read (a padded history stays well under).
 const MAX_BODY: usize = 16 << 20;
 
-/// Serves on `127.0.0.1:port` until killed; keeps the first `capture`
-/// request bodies as `DIR/request-N.json`.
+/// Serves on `127.0.0.1:port` until killed; keeps the first three request
+/// bodies of each API as `DIR/chat-N.json` and `DIR/responses-N.json`.
 pub(crate) async fn serve(port: u16, capture: Option<PathBuf>) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let captured = Arc::new(AtomicUsize::new(0));
+    let captured = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
@@ -45,55 +79,45 @@ pub(crate) async fn serve(port: u16, capture: Option<PathBuf>) -> std::io::Resul
 async fn answer(
     request: Request<Incoming>,
     capture: Option<PathBuf>,
-    captured: Arc<AtomicUsize>,
+    captured: Arc<[AtomicUsize; 2]>,
 ) -> Result<Response<Body>, Infallible> {
+    let api = match request.uri().path() {
+        "/v1/chat/completions" => 0,
+        "/v1/responses" => 1,
+        _ => return Ok(status(404, "no such endpoint")),
+    };
     let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
         Ok(body) => body.to_bytes(),
         Err(_) => return Ok(status(413, "request body too large")),
     };
     if let Some(dir) = capture {
-        let n = captured.fetch_add(1, Ordering::Relaxed);
+        let n = captured[api].fetch_add(1, Ordering::Relaxed);
         if n < 3 {
-            let _ = std::fs::write(dir.join(format!("request-{n}.json")), &body);
+            let name = ["chat", "responses"][api];
+            let _ = std::fs::write(dir.join(format!("{name}-{n}.json")), &body);
         }
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return Ok(status(400, "not JSON"));
     };
-    let outputs = request["messages"]
-        .as_array()
-        .map_or(0, |m| m.iter().filter(|m| m["role"] == "tool").count());
     let stream = request["stream"] == Value::Bool(true);
-    let (calls, text): (Vec<(String, String)>, Option<&str>) = match outputs {
-        0 => (
-            vec![
-                (
-                    format!("call_{outputs}_0"),
-                    r#"{"order_id":"A-1"}"#.to_owned(),
-                ),
-                (
-                    format!("call_{outputs}_1"),
-                    r#"{"order_id":"A-2"}"#.to_owned(),
-                ),
-            ],
-            None,
-        ),
-        1 | 2 => (
-            vec![(
-                format!("call_{outputs}_0"),
-                r#"{"order_id":"A-3"}"#.to_owned(),
-            )],
-            None,
-        ),
-        _ => (
-            Vec::new(),
-            Some("Orders A-1 and A-2 have shipped; A-3 arrives tomorrow."),
-        ),
-    };
-    let response = if stream {
-        sse(&calls, text)
+    let response = if api == 1 {
+        let answer = Answer::after(super::responses_api::outputs(&request));
+        if stream {
+            super::responses_api::sse(&answer)
+        } else {
+            super::responses_api::full(&answer)
+        }
     } else {
-        full(&calls, text)
+        let outputs = request["messages"]
+            .as_array()
+            .map_or(0, |m| m.iter().filter(|m| m["role"] == "tool").count());
+        let answer = Answer::after(outputs);
+        if stream {
+            sse(&answer.calls, answer.text)
+        } else {
+            full(&answer.calls, answer.text)
+        }
     };
     Ok(response)
 }
