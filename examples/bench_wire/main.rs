@@ -89,26 +89,77 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Runs `runs` runs of `one` with `concurrency` at a time; the figures.
-async fn measure<F, Fut>(
-    client: &'static str,
-    api: &'static str,
-    stream: bool,
-    concurrency: usize,
+/// What one batch of runs cost: CPU, wall time, each run's time, and the
+/// allocations and bytes (when counting). Batches add up.
+#[derive(Default)]
+struct Sample {
     runs: usize,
-    one: F,
-) -> Result<Figures, Error>
+    cpu: Duration,
+    wall: Duration,
+    times: Vec<Duration>,
+    allocs: Option<(u64, u64)>,
+}
+
+impl Sample {
+    fn add(&mut self, other: Sample) {
+        self.runs += other.runs;
+        self.cpu += other.cpu;
+        self.wall += other.wall;
+        self.times.extend(other.times);
+        self.allocs = match (self.allocs, other.allocs) {
+            (Some((count, bytes)), Some((more, more_bytes))) => {
+                Some((count + more, bytes + more_bytes))
+            }
+            (mine, theirs) => mine.or(theirs),
+        };
+    }
+
+    fn figures(
+        mut self,
+        client: &'static str,
+        api: &'static str,
+        stream: bool,
+        concurrency: usize,
+    ) -> Figures {
+        let turns = (self.runs * 3).max(1) as f64;
+        self.times.sort();
+        let at = |q: f64| {
+            let last = self.times.len().saturating_sub(1);
+            self.times
+                .get(((self.times.len() as f64 * q) as usize).min(last))
+                .copied()
+                .unwrap_or_default()
+        };
+        Figures {
+            client,
+            api,
+            stream,
+            concurrency,
+            runs: self.runs,
+            cpu_us_per_turn: self.cpu.as_secs_f64() * 1e6 / turns,
+            runs_per_s: self.runs as f64 / self.wall.as_secs_f64(),
+            p50_ms: at(0.5).as_secs_f64() * 1e3,
+            p99_ms: at(0.99).as_secs_f64() * 1e3,
+            peak_rss_mb: peak_rss_mb(),
+            allocs: self
+                .allocs
+                .map(|(count, bytes)| (count as f64 / turns, bytes as f64 / turns)),
+        }
+    }
+}
+
+/// Runs `runs` runs of `one` with `concurrency` at a time.
+async fn measure<F, Fut>(concurrency: usize, runs: usize, one: &Arc<F>) -> Result<Sample, Error>
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), Error>> + Send,
 {
-    let one = Arc::new(one);
     let counted = allocs::snapshot();
     let cpu = cpu_time();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for task in 0..concurrency {
-        let one = Arc::clone(&one);
+        let one = Arc::clone(one);
         let mine = runs / concurrency + usize::from(task < runs % concurrency);
         tasks.push(tokio::spawn(async move {
             let mut times = Vec::with_capacity(mine);
@@ -124,26 +175,12 @@ where
     for task in tasks {
         times.extend(task.await??);
     }
-    let wall = started.elapsed();
-    let cpu = cpu_time().saturating_sub(cpu);
-    let allocs = allocs::since(counted).map(|(count, bytes)| {
-        let turns = (runs * 3) as f64;
-        (count as f64 / turns, bytes as f64 / turns)
-    });
-    times.sort();
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    Ok(Figures {
-        client,
-        api,
-        stream,
-        concurrency,
+    Ok(Sample {
         runs,
-        cpu_us_per_turn: cpu.as_secs_f64() * 1e6 / (runs * 3) as f64,
-        runs_per_s: runs as f64 / wall.as_secs_f64(),
-        p50_ms: at(0.5).as_secs_f64() * 1e3,
-        p99_ms: at(0.99).as_secs_f64() * 1e3,
-        peak_rss_mb: peak_rss_mb(),
-        allocs,
+        wall: started.elapsed(),
+        cpu: cpu_time().saturating_sub(cpu),
+        times,
+        allocs: allocs::since(counted),
     })
 }
 
@@ -221,6 +258,9 @@ struct Options<'a> {
 
 const QUESTION: &str = "Where are A-1, A-2 and A-3?";
 
+/// Batches per configuration and client, the clients alternating.
+const BATCHES: usize = 5;
+
 async fn bench(url: &str, capture: &std::path::Path, options: &Options<'_>) -> Result<(), Error> {
     let instructions = format!("You look orders up.{}", " ".repeat(options.padding));
     let agent: Agent<()> = Agent::builder("Clerk")
@@ -276,32 +316,41 @@ async fn bench(url: &str, capture: &std::path::Path, options: &Options<'_>) -> R
                     (_, false) => 5_000,
                     (_, true) => 500,
                 };
-                let ours = match options.client {
-                    Some("floor") => None,
-                    _ => {
+                let ours = {
+                    let (runner, agent) = (runner.clone(), agent.clone());
+                    Arc::new(move || {
                         let (runner, agent) = (runner.clone(), agent.clone());
-                        let ours = measure("agents", api, stream, concurrency, runs, move || {
-                            let (runner, agent) = (runner.clone(), agent.clone());
-                            async move { one_run(&runner, &agent, stream).await }
-                        })
-                        .await?;
-                        println!("{}", ours.json());
-                        Some(ours)
-                    }
+                        async move { one_run(&runner, &agent, stream).await }
+                    })
                 };
-                if options.client == Some("agents") {
-                    continue;
-                }
-                let (http, endpoint, floor_bodies) =
-                    (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
-                let floor = measure("floor", api, stream, concurrency, runs, move || {
+                let floor = {
                     let (http, endpoint, bodies) =
                         (http.clone(), endpoint.clone(), Arc::clone(&floor_bodies));
-                    async move { floor_run(&http, &endpoint, &bodies).await }
-                })
-                .await?;
-                println!("{}", floor.json());
-                if let Some(ours) = ours {
+                    Arc::new(move || {
+                        let (http, endpoint, bodies) =
+                            (http.clone(), endpoint.clone(), Arc::clone(&bodies));
+                        async move { floor_run(&http, &endpoint, &bodies).await }
+                    })
+                };
+                // The two clients take turns, a batch each, so a change in
+                // what else the machine runs weighs on both alike.
+                let (mut ours_sample, mut floor_sample) = (Sample::default(), Sample::default());
+                for _ in 0..BATCHES {
+                    if options.client != Some("floor") {
+                        ours_sample.add(measure(concurrency, runs / BATCHES, &ours).await?);
+                    }
+                    if options.client != Some("agents") {
+                        floor_sample.add(measure(concurrency, runs / BATCHES, &floor).await?);
+                    }
+                }
+                let ours = (ours_sample.runs > 0)
+                    .then(|| ours_sample.figures("agents", api, stream, concurrency));
+                let floor = (floor_sample.runs > 0)
+                    .then(|| floor_sample.figures("floor", api, stream, concurrency));
+                for figures in ours.iter().chain(&floor) {
+                    println!("{}", figures.json());
+                }
+                if let (Some(ours), Some(floor)) = (ours, floor) {
                     all.push((ours, floor));
                 }
             }
