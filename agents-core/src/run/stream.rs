@@ -231,15 +231,26 @@ impl<Out> Stream for RunStream<Out> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RunEvent>> {
         let this = self.get_mut();
+        // The run sends its events while this stream polls it, so the queue
+        // is read without registering a waker: an event sent would
+        // otherwise wake this very task, which the runtime then schedules
+        // again (and tells an idle worker about) once per event.
         loop {
-            if let Poll::Ready(Some(event)) = this.events.poll_recv(cx) {
+            if let Ok(event) = this.events.try_recv() {
                 return Poll::Ready(Some(event));
             }
             match &mut this.progress {
                 Progress::Running(run) => match run.poll_unpin(cx) {
                     // Deliver what the run sent before it ended, then end.
                     Poll::Ready(outcome) => this.progress = Progress::Ended(Box::new(outcome)),
-                    Poll::Pending => return Poll::Pending,
+                    // What this poll of the run sent, if anything; otherwise
+                    // the run's own wakers bring the next poll.
+                    Poll::Pending => {
+                        return match this.events.try_recv() {
+                            Ok(event) => Poll::Ready(Some(event)),
+                            Err(_) => Poll::Pending,
+                        };
+                    }
                 },
                 Progress::Ended(_) => {
                     return match this.events.try_recv() {
