@@ -294,8 +294,7 @@ pub(super) struct ChunkDecoder {
 
 impl ChunkDecoder {
     /// The last events: the refusal, if any, then completion.
-    fn completion(&mut self) -> Vec<ModelStreamEvent> {
-        let mut events = Vec::with_capacity(2);
+    fn completion(&mut self, events: &mut Vec<ModelStreamEvent>) {
         if !self.refusal.is_empty() {
             let content = std::mem::take(&mut self.refusal);
             events.push(ModelStreamEvent::ItemDone(Item::Refusal { content }));
@@ -303,15 +302,20 @@ impl ChunkDecoder {
         events.push(ModelStreamEvent::Completed {
             response_id: self.response_id.take(),
         });
-        events
     }
 }
 
 impl sse::Decoder for ChunkDecoder {
-    fn decode(&mut self, _event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError> {
+    fn decode(
+        &mut self,
+        _event: &str,
+        data: &str,
+        events: &mut Vec<ModelStreamEvent>,
+    ) -> Result<(), ModelError> {
         if data.trim() == "[DONE]" {
             self.finished = true;
-            return Ok(self.completion());
+            self.completion(events);
+            return Ok(());
         }
         let chunk: WireResponse<'_> = serde_json::from_str(data).map_err(|error| {
             ModelError::decode(format!("stream chunk: {error} in {}", short(data)))
@@ -319,7 +323,6 @@ impl sse::Decoder for ChunkDecoder {
         if self.response_id.is_none() {
             self.response_id = chunk.id.filter(|id| !id.is_empty()).map(Cow::into_owned);
         }
-        let mut events = Vec::new();
         for choice in chunk.choices {
             if choice.finish_reason.is_some() {
                 self.finished = true;
@@ -370,13 +373,14 @@ impl sse::Decoder for ChunkDecoder {
                 events.push(ModelStreamEvent::Usage(usage.usage()));
             }
         }
-        Ok(events)
+        Ok(())
     }
 
-    fn finish(&mut self) -> Result<Vec<ModelStreamEvent>, ModelError> {
+    fn finish(&mut self, events: &mut Vec<ModelStreamEvent>) -> Result<(), ModelError> {
         // Some servers end with `finish_reason` and no `[DONE]`.
         if self.finished {
-            Ok(self.completion())
+            self.completion(events);
+            Ok(())
         } else {
             Err(ModelError::decode(
                 "stream ended before the response completed",

@@ -233,7 +233,26 @@ struct WireEvent {
 }
 
 impl sse::Decoder for EventDecoder {
-    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError> {
+    fn decode(
+        &mut self,
+        event: &str,
+        data: &str,
+        events: &mut Vec<ModelStreamEvent>,
+    ) -> Result<(), ModelError> {
+        events.extend(self.events(event, data)?);
+        Ok(())
+    }
+
+    fn finish(&mut self, _events: &mut Vec<ModelStreamEvent>) -> Result<(), ModelError> {
+        Err(ModelError::decode(
+            "stream ended before the response completed",
+        ))
+    }
+}
+
+impl EventDecoder {
+    /// The events of one message.
+    fn events(&mut self, event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError> {
         let wire: WireEvent = serde_json::from_str(data).map_err(|error| {
             ModelError::decode(format!(
                 "stream event: {error} in `{}`",
@@ -326,11 +345,5 @@ impl sse::Decoder for EventDecoder {
             }
             _ => Vec::new(),
         })
-    }
-
-    fn finish(&mut self) -> Result<Vec<ModelStreamEvent>, ModelError> {
-        Err(ModelError::decode(
-            "stream ended before the response completed",
-        ))
     }
 }

@@ -16,13 +16,19 @@ use crate::model::{ModelError, ModelStreamEvent};
 
 /// Decodes one API's stream messages.
 pub(super) trait Decoder: Send + 'static {
-    /// The events carried by one message (`event` is the SSE event type,
-    /// `message` when the server sends none).
-    fn decode(&mut self, event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError>;
+    /// Appends the events carried by one message to `events` (`event` is
+    /// the SSE event type, `message` when the server sends none). On an
+    /// error, what it appended is dropped.
+    fn decode(
+        &mut self,
+        event: &str,
+        data: &str,
+        events: &mut Vec<ModelStreamEvent>,
+    ) -> Result<(), ModelError>;
 
-    /// The stream ended without a completion event: complete it if the
-    /// response had finished, fail otherwise.
-    fn finish(&mut self) -> Result<Vec<ModelStreamEvent>, ModelError>;
+    /// The stream ended without a completion event: complete it (appending
+    /// to `events`) if the response had finished, fail otherwise.
+    fn finish(&mut self, events: &mut Vec<ModelStreamEvent>) -> Result<(), ModelError>;
 }
 
 /// Bytes in, decoded events out: the sans-IO part, also driven by the
@@ -30,6 +36,9 @@ pub(super) trait Decoder: Send + 'static {
 pub(super) struct Reader<D> {
     parser: SseParser,
     decoder: D,
+    /// The events of the message being decoded; kept, so that a message
+    /// costs no new vector.
+    decoded: Vec<ModelStreamEvent>,
     limits: ResponseLimits,
     received: usize,
     done: bool,
@@ -40,6 +49,7 @@ impl<D: Decoder> Reader<D> {
         Reader {
             parser: SseParser::new().max_buffer(limits.max_event_bytes),
             decoder,
+            decoded: Vec::new(),
             limits,
             received: 0,
             done: false,
@@ -90,8 +100,9 @@ impl<D: Decoder> Reader<D> {
             return;
         }
         self.done = true;
-        match self.decoder.finish() {
-            Ok(events) => out.extend(events.into_iter().map(Ok)),
+        self.decoded.clear();
+        match self.decoder.finish(&mut self.decoded) {
+            Ok(()) => out.extend(self.decoded.drain(..).map(Ok)),
             Err(error) => out.push_back(Err(error)),
         }
     }
@@ -101,9 +112,13 @@ impl<D: Decoder> Reader<D> {
             if self.done {
                 return;
             }
-            match self.decoder.decode(&message.event, &message.data) {
-                Ok(events) => {
-                    for event in events {
+            self.decoded.clear();
+            match self
+                .decoder
+                .decode(&message.event, &message.data, &mut self.decoded)
+            {
+                Ok(()) => {
+                    for event in self.decoded.drain(..) {
                         if matches!(event, ModelStreamEvent::Completed { .. }) {
                             self.done = true;
                         }
