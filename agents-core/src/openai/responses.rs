@@ -6,6 +6,7 @@
 //! `InputItem` union spans dozens of item kinds this runner never sends.
 //! Responses are read leniently, like Chat Completions ones.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -217,9 +218,10 @@ pub(super) struct EventDecoder {
 }
 
 #[derive(Debug, Deserialize)]
-struct WireEvent {
-    #[serde(default, rename = "type")]
-    kind: String,
+struct WireEvent<'a> {
+    /// Borrowed from the message (one per server-sent event).
+    #[serde(default, rename = "type", borrow)]
+    kind: Cow<'a, str>,
     #[serde(default)]
     output_index: Option<u64>,
     #[serde(default)]
@@ -239,21 +241,7 @@ impl sse::Decoder for EventDecoder {
         data: &str,
         events: &mut Vec<ModelStreamEvent>,
     ) -> Result<(), ModelError> {
-        events.extend(self.events(event, data)?);
-        Ok(())
-    }
-
-    fn finish(&mut self, _events: &mut Vec<ModelStreamEvent>) -> Result<(), ModelError> {
-        Err(ModelError::decode(
-            "stream ended before the response completed",
-        ))
-    }
-}
-
-impl EventDecoder {
-    /// The events of one message.
-    fn events(&mut self, event: &str, data: &str) -> Result<Vec<ModelStreamEvent>, ModelError> {
-        let wire: WireEvent = serde_json::from_str(data).map_err(|error| {
+        let wire: WireEvent<'_> = serde_json::from_str(data).map_err(|error| {
             ModelError::decode(format!(
                 "stream event: {error} in `{}`",
                 data.chars().take(200).collect::<String>()
@@ -262,58 +250,53 @@ impl EventDecoder {
         let kind = if wire.kind.is_empty() {
             event
         } else {
-            wire.kind.as_str()
+            &*wire.kind
         };
-        let index_of = |calls: &[u64], output_index: Option<u64>| {
-            calls.iter().position(|i| Some(*i) == output_index)
-        };
-        Ok(match kind {
+        match kind {
             "response.output_item.added" => match wire.item {
                 Some(item) if item.kind == "function_call" => {
                     self.calls
                         .push(wire.output_index.unwrap_or(self.calls.len() as u64));
-                    vec![ModelStreamEvent::ToolCallStarted {
+                    events.push(ModelStreamEvent::ToolCallStarted {
                         index: self.calls.len() - 1,
                         call_id: item.call_id.or(item.id).unwrap_or_default(),
                         name: item.name.unwrap_or_default(),
-                    }]
+                    });
                 }
-                _ => Vec::new(),
+                _ => {}
             },
-            "response.output_text.delta" => wire
-                .delta
-                .map(ModelStreamEvent::TextDelta)
-                .into_iter()
-                .collect(),
+            "response.output_text.delta" => {
+                events.extend(wire.delta.map(ModelStreamEvent::TextDelta));
+            }
             "response.refusal.delta" => {
                 self.refusal
                     .push_str(wire.delta.as_deref().unwrap_or_default());
-                Vec::new()
             }
             "response.function_call_arguments.delta" => {
-                match (index_of(&self.calls, wire.output_index), wire.delta) {
+                let index = self
+                    .calls
+                    .iter()
+                    .position(|i| Some(*i) == wire.output_index);
+                match (index, wire.delta) {
                     (Some(index), Some(delta)) => {
-                        vec![ModelStreamEvent::ToolCallArgumentsDelta { index, delta }]
+                        events.push(ModelStreamEvent::ToolCallArgumentsDelta { index, delta });
                     }
                     (None, _) => {
                         return Err(ModelError::decode(
                             "arguments delta for a function call that never started",
                         ));
                     }
-                    _ => Vec::new(),
+                    _ => {}
                 }
             }
             "response.output_item.done" => match wire.item {
-                Some(item) if item.kind == "reasoning" => item
-                    .into_item()
-                    .map(ModelStreamEvent::ItemDone)
-                    .into_iter()
-                    .collect(),
-                _ => Vec::new(),
+                Some(item) if item.kind == "reasoning" => {
+                    events.extend(item.into_item().map(ModelStreamEvent::ItemDone));
+                }
+                _ => {}
             },
             "response.completed" | "response.incomplete" => {
                 let response = wire.response.unwrap_or_default();
-                let mut events = Vec::new();
                 if !self.refusal.is_empty() {
                     let content = std::mem::take(&mut self.refusal);
                     events.push(ModelStreamEvent::ItemDone(Item::Refusal { content }));
@@ -324,7 +307,6 @@ impl EventDecoder {
                 events.push(ModelStreamEvent::Completed {
                     response_id: response.id.filter(|id| !id.is_empty()),
                 });
-                events
             }
             "response.failed" => {
                 let message = wire
@@ -343,7 +325,14 @@ impl EventDecoder {
                     message: wire.message.unwrap_or_else(|| error_message(data)),
                 });
             }
-            _ => Vec::new(),
-        })
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _events: &mut Vec<ModelStreamEvent>) -> Result<(), ModelError> {
+        Err(ModelError::decode(
+            "stream ended before the response completed",
+        ))
     }
 }
