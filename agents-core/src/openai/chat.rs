@@ -120,28 +120,14 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
 /// has no escapes: a chunk's id, model and finish reason cost nothing.
 #[derive(Debug, Default, Deserialize)]
 struct WireResponse<'a> {
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     model: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     choices: Vec<WireChoice<'a>>,
     #[serde(default)]
     usage: Option<WireUsage>,
-}
-
-/// A string of the body, borrowed when it has no escapes. serde borrows
-/// a `Cow<str>` only when a field is exactly that type: inside an
-/// `Option` it would always copy.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
-
-/// An optional string field read as [`Borrowed`].
-fn borrowed<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Cow<'de, str>>, D::Error> {
-    Ok(Option::<Borrowed<'de>>::deserialize(deserializer)?.map(|Borrowed(text)| text))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,17 +136,17 @@ struct WireChoice<'a> {
     message: Option<WireMessage<'a>>,
     #[serde(default, borrow)]
     delta: Option<WireMessage<'a>>,
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct WireMessage<'a> {
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     content: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     reasoning_content: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     refusal: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     tool_calls: Option<Vec<WireToolCall<'a>>>,
@@ -170,7 +156,7 @@ struct WireMessage<'a> {
 struct WireToolCall<'a> {
     #[serde(default)]
     index: Option<usize>,
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     function: WireFunction<'a>,
@@ -178,9 +164,9 @@ struct WireToolCall<'a> {
 
 #[derive(Debug, Default, Deserialize)]
 struct WireFunction<'a> {
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "borrowed")]
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
     arguments: Option<Cow<'a, str>>,
 }
 

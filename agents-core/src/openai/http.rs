@@ -1,6 +1,7 @@
 //! HTTP for OpenAI-compatible servers: one POST with retries, and typed
 //! errors from status codes.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use backon::BackoffBuilder;
@@ -312,6 +313,23 @@ pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result
     // string as `from_slice` does (a response has dozens of short strings).
     let text = std::str::from_utf8(body).map_err(|error| failed(&error))?;
     serde_json::from_str(text).map_err(|error| failed(&error))
+}
+
+/// A string of the body, borrowed when it has no escapes. serde borrows
+/// a `Cow<str>` only when a field is exactly that type: inside an
+/// `Option` it would always copy.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// An optional string field read as [`Borrowed`].
+pub(crate) fn borrowed<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Ok(
+        <Option<Borrowed<'de>> as serde::Deserialize>::deserialize(deserializer)?
+            .map(|Borrowed(text)| text),
+    )
 }
 
 /// The body of `response`, or `None` when it is longer than `limit` bytes

@@ -87,7 +87,7 @@ impl Model for OpenAiResponses {
 
 /// A whole (not streamed) response body.
 pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> {
-    let wire: WireResponse = http::from_json(body)?;
+    let wire: WireResponse<'_> = http::from_json(body)?;
     if wire.id.is_none() && wire.status.is_none() && wire.output.is_empty() {
         // `{}` with status 200 is not an empty answer.
         return Err(ModelError::decode(
@@ -97,23 +97,25 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
     wire.into_response()
 }
 
+/// A Responses API response, its strings borrowed from the body where
+/// they have no escapes.
 #[derive(Debug, Default, Deserialize)]
-struct WireResponse {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
+struct WireResponse<'a> {
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    model: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    status: Option<Cow<'a, str>>,
     #[serde(default)]
     error: Option<Value>,
-    #[serde(default)]
-    output: Vec<WireItem>,
+    #[serde(default, borrow)]
+    output: Vec<WireItem<'a>>,
     #[serde(default)]
     usage: Option<WireUsage>,
 }
 
-impl WireResponse {
+impl WireResponse<'_> {
     fn into_response(self) -> Result<ModelResponse, ModelError> {
         if self.status.as_deref() == Some("failed") {
             let message = self
@@ -135,42 +137,45 @@ impl WireResponse {
         Ok(ModelResponse {
             output,
             usage: self.usage.map(|u| u.usage()).unwrap_or_default(),
-            response_id: self.id.filter(|id| !id.is_empty()),
-            model: self.model.filter(|model| !model.is_empty()),
+            response_id: self.id.filter(|id| !id.is_empty()).map(Cow::into_owned),
+            model: self
+                .model
+                .filter(|model| !model.is_empty())
+                .map(Cow::into_owned),
             failovers: Vec::new(),
         })
     }
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct WireItem {
-    #[serde(default, rename = "type")]
-    kind: String,
-    #[serde(default)]
-    content: Vec<WireContent>,
-    #[serde(default)]
-    summary: Vec<WireContent>,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    call_id: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    arguments: Option<String>,
+struct WireItem<'a> {
+    #[serde(default, rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    content: Vec<WireContent<'a>>,
+    #[serde(default, borrow)]
+    summary: Vec<WireContent<'a>>,
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    arguments: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct WireContent {
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    refusal: Option<String>,
+struct WireContent<'a> {
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    refusal: Option<Cow<'a, str>>,
 }
 
-impl WireItem {
+impl WireItem<'_> {
     fn into_item(self) -> Option<Item> {
-        match self.kind.as_str() {
+        match &*self.kind {
             "message" => {
                 let refusal: String = self
                     .content
@@ -188,12 +193,12 @@ impl WireItem {
                 Some(Item::assistant(text))
             }
             "function_call" => Some(Item::ToolCall(ToolCall {
-                call_id: self.call_id.or(self.id).unwrap_or_default(),
-                name: self.name.unwrap_or_default(),
-                arguments: self.arguments.unwrap_or_default(),
+                call_id: owned(self.call_id.or(self.id)),
+                name: owned(self.name),
+                arguments: owned(self.arguments),
             })),
             "reasoning" => {
-                let text: Vec<String> = self
+                let text: Vec<Cow<'_, str>> = self
                     .summary
                     .into_iter()
                     .chain(self.content)
@@ -206,6 +211,11 @@ impl WireItem {
             _ => None,
         }
     }
+}
+
+/// The string of an optional field, owned (empty when absent).
+fn owned(text: Option<Cow<'_, str>>) -> String {
+    text.map(Cow::into_owned).unwrap_or_default()
 }
 
 /// Turns Responses API stream events into [`ModelStreamEvent`]s.
@@ -226,10 +236,10 @@ struct WireEvent<'a> {
     output_index: Option<u64>,
     #[serde(default)]
     delta: Option<String>,
-    #[serde(default)]
-    item: Option<WireItem>,
-    #[serde(default)]
-    response: Option<WireResponse>,
+    #[serde(default, borrow)]
+    item: Option<WireItem<'a>>,
+    #[serde(default, borrow)]
+    response: Option<WireResponse<'a>>,
     #[serde(default)]
     message: Option<String>,
 }
@@ -259,8 +269,8 @@ impl sse::Decoder for EventDecoder {
                         .push(wire.output_index.unwrap_or(self.calls.len() as u64));
                     events.push(ModelStreamEvent::ToolCallStarted {
                         index: self.calls.len() - 1,
-                        call_id: item.call_id.or(item.id).unwrap_or_default(),
-                        name: item.name.unwrap_or_default(),
+                        call_id: owned(item.call_id.or(item.id)),
+                        name: owned(item.name),
                     });
                 }
                 _ => {}
@@ -305,7 +315,7 @@ impl sse::Decoder for EventDecoder {
                     events.push(ModelStreamEvent::Usage(usage.usage()));
                 }
                 events.push(ModelStreamEvent::Completed {
-                    response_id: response.id.filter(|id| !id.is_empty()),
+                    response_id: response.id.filter(|id| !id.is_empty()).map(Cow::into_owned),
                 });
             }
             "response.failed" => {
@@ -334,5 +344,32 @@ impl sse::Decoder for EventDecoder {
         Err(ModelError::decode(
             "stream ended before the response completed",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_responses_strings_are_borrowed_unless_escaped() {
+        let body = r#"{"id":"resp_1","status":"completed","output":[{"type":"function_call","id":"fc_1","call_id":"call_1","name":"f","arguments":"{\"a\":1}"}]}"#;
+        let wire: WireResponse<'_> = serde_json::from_str(body).unwrap();
+        assert!(matches!(wire.id, Some(Cow::Borrowed("resp_1"))));
+        assert!(matches!(wire.status, Some(Cow::Borrowed("completed"))));
+        let item = &wire.output[0];
+        assert!(matches!(item.kind, Cow::Borrowed("function_call")));
+        assert!(matches!(item.call_id, Some(Cow::Borrowed("call_1"))));
+        // An escape has to be unescaped into a copy.
+        assert!(matches!(&item.arguments, Some(Cow::Owned(text)) if text == r#"{"a":1}"#));
+        let response = wire.into_response().unwrap();
+        assert_eq!(
+            *response.output[0],
+            Item::ToolCall(ToolCall {
+                call_id: "call_1".into(),
+                name: "f".into(),
+                arguments: r#"{"a":1}"#.into(),
+            })
+        );
     }
 }
