@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::chat_request::body;
 use super::config::OpenAiConfig;
-use super::http::{self, Http};
+use super::decode;
+use super::http::Http;
 use super::sse;
 use crate::item::{Item, ToolCall};
 use crate::model::{
@@ -105,7 +106,7 @@ fn short(text: &str) -> String {
 
 /// A whole (not streamed) response body.
 pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> {
-    let wire: WireResponse<'_> = http::from_json(body)?;
+    let wire: WireResponse<'_> = decode::from_json(body)?;
     if wire.choices.is_empty() {
         // `{}` with status 200 is not an empty answer.
         return Err(ModelError::decode(
@@ -120,9 +121,9 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
 /// has no escapes: a chunk's id, model and finish reason cost nothing.
 #[derive(Debug, Default, Deserialize)]
 struct WireResponse<'a> {
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     model: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     choices: Vec<WireChoice<'a>>,
@@ -136,17 +137,17 @@ struct WireChoice<'a> {
     message: Option<WireMessage<'a>>,
     #[serde(default, borrow)]
     delta: Option<WireMessage<'a>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     finish_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct WireMessage<'a> {
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     content: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     reasoning_content: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     refusal: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     tool_calls: Option<Vec<WireToolCall<'a>>>,
@@ -156,7 +157,7 @@ struct WireMessage<'a> {
 struct WireToolCall<'a> {
     #[serde(default)]
     index: Option<usize>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     function: WireFunction<'a>,
@@ -164,9 +165,9 @@ struct WireToolCall<'a> {
 
 #[derive(Debug, Default, Deserialize)]
 struct WireFunction<'a> {
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     arguments: Option<Cow<'a, str>>,
 }
 

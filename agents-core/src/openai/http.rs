@@ -1,7 +1,6 @@
 //! HTTP for OpenAI-compatible servers: one POST with retries, and typed
 //! errors from status codes.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use backon::BackoffBuilder;
@@ -300,36 +299,6 @@ fn backoff(policy: &RetryPolicy) -> impl Iterator<Item = Duration> + use<> {
         builder = builder.with_jitter();
     }
     builder.build()
-}
-
-/// `body` decoded as JSON `T` (which may borrow strings from it); a decode
-/// error quotes the body's start.
-pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, ModelError> {
-    let failed = |error: &dyn std::fmt::Display| {
-        let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
-        ModelError::decode(format!("{error} in `{start}`"))
-    };
-    // The body checked as UTF-8 once, in one pass, rather than string by
-    // string as `from_slice` does (a response has dozens of short strings).
-    let text = std::str::from_utf8(body).map_err(|error| failed(&error))?;
-    serde_json::from_str(text).map_err(|error| failed(&error))
-}
-
-/// A string of the body, borrowed when it has no escapes. serde borrows
-/// a `Cow<str>` only when a field is exactly that type: inside an
-/// `Option` it would always copy.
-#[derive(serde::Deserialize)]
-#[serde(transparent)]
-pub(crate) struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
-
-/// An optional string field read as [`Borrowed`].
-pub(crate) fn borrowed<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Cow<'de, str>>, D::Error> {
-    Ok(
-        <Option<Borrowed<'de>> as serde::Deserialize>::deserialize(deserializer)?
-            .map(|Borrowed(text)| text),
-    )
 }
 
 /// The body of `response`, or `None` when it is longer than `limit` bytes

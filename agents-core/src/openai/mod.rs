@@ -38,6 +38,7 @@
 mod chat;
 mod chat_request;
 mod config;
+mod decode;
 #[cfg(test)]
 mod decode_fuzz_test;
 mod http;

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::chat::WireUsage;
 use super::config::OpenAiConfig;
-use super::http::{self, Http, error_message};
+use super::decode;
+use super::http::{Http, error_message};
 use super::responses_request::wire_request;
 use super::sse;
 use crate::item::{Item, ToolCall};
@@ -87,7 +88,7 @@ impl Model for OpenAiResponses {
 
 /// A whole (not streamed) response body.
 pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> {
-    let wire: WireResponse<'_> = http::from_json(body)?;
+    let wire: WireResponse<'_> = decode::from_json(body)?;
     if wire.id.is_none() && wire.status.is_none() && wire.output.is_empty() {
         // `{}` with status 200 is not an empty answer.
         return Err(ModelError::decode(
@@ -101,11 +102,11 @@ pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> 
 /// they have no escapes.
 #[derive(Debug, Default, Deserialize)]
 struct WireResponse<'a> {
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     model: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     status: Option<Cow<'a, str>>,
     #[serde(default)]
     error: Option<Value>,
@@ -155,21 +156,21 @@ struct WireItem<'a> {
     content: Vec<WireContent<'a>>,
     #[serde(default, borrow)]
     summary: Vec<WireContent<'a>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     call_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     arguments: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct WireContent<'a> {
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     text: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "http::borrowed")]
+    #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     refusal: Option<Cow<'a, str>>,
 }
 
