@@ -4,14 +4,10 @@
 //! added, its deltas, its end, then `response.completed` with the whole
 //! response), each event its own frame.
 
-use std::convert::Infallible;
-
-use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::Response;
-use hyper::body::{Bytes, Frame};
 use serde_json::{Value, json};
 
-use super::server::{Answer, Body};
+use super::server::{Answer, Body, event_stream, json_body};
 
 /// How many tool outputs the request's input holds (the turn, less one).
 pub(crate) fn outputs(request: &Value) -> usize {
@@ -52,12 +48,7 @@ fn whole(answer: &Answer) -> Value {
 
 /// The whole response.
 pub(crate) fn full(answer: &Answer) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(whole(answer).to_string())).boxed());
-    response.headers_mut().insert(
-        "content-type",
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
+    json_body(whole(answer).to_string())
 }
 
 /// The response as typed events: about four characters of text per
@@ -121,15 +112,5 @@ pub(crate) fn sse(answer: &Answer) -> Response<Body> {
         }
     }
     event(json!({"type": "response.completed", "response": whole(answer)}));
-    let frames = futures::stream::iter(
-        events
-            .into_iter()
-            .map(|event| Ok::<_, Infallible>(Frame::data(Bytes::from(event)))),
-    );
-    let mut response = Response::new(BodyExt::boxed(StreamBody::new(frames)));
-    response.headers_mut().insert(
-        "content-type",
-        hyper::header::HeaderValue::from_static("text/event-stream"),
-    );
-    response
+    event_stream(events)
 }

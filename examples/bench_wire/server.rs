@@ -152,7 +152,12 @@ fn full(calls: &[(String, String)], text: Option<&str>) -> Response<Body> {
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": serde_json::from_str::<Value>(USAGE).unwrap_or_default(),
     });
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+    json_body(body.to_string())
+}
+
+/// A 200 with `body`, JSON.
+pub(crate) fn json_body(body: String) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)).boxed());
     response.headers_mut().insert(
         "content-type",
         hyper::header::HeaderValue::from_static("application/json"),
@@ -206,6 +211,12 @@ fn sse(calls: &[(String, String)], text: Option<&str>) -> Response<Body> {
         "data: {{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{USAGE}}}\n\n"
     ));
     events.push("data: [DONE]\n\n".to_owned());
+    event_stream(events)
+}
+
+/// A 200 whose `text/event-stream` body is `events`, each its own frame of
+/// the chunked body, written when the one before is out.
+pub(crate) fn event_stream(events: Vec<String>) -> Response<Body> {
     let frames = futures::stream::iter(
         events
             .into_iter()
