@@ -93,8 +93,7 @@ impl Model for OpenAiChat {
     }
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
-        let body =
-            body(&self.http.config, &request, true).and_then(|body| self.http.serialize(&body));
+        let body = body(&self.http.config, &request, true);
         self.http.post_stream(body, ChunkDecoder::default())
     }
 }

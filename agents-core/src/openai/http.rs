@@ -203,7 +203,7 @@ impl Http {
     /// # Errors
     /// [`ModelError::BadRequest`] when it does not serialise (a map with
     /// non-string keys).
-    pub(crate) fn serialize(&self, body: &impl Serialize) -> Result<bytes::Bytes, ModelError> {
+    fn serialize(&self, body: &impl Serialize) -> Result<bytes::Bytes, ModelError> {
         use std::sync::atomic::Ordering::Relaxed;
         let last = self.last_body.load(Relaxed);
         let mut buffer = Vec::with_capacity(last + last / 4);
@@ -257,15 +257,17 @@ impl Http {
     }
 
     /// POSTs `body` (once it is built) for a server-sent event stream, and
-    /// yields its events as `decoder` reads them.
+    /// yields its events as `decoder` reads them. The body is serialised
+    /// now: it may borrow from a request the stream outlives.
     pub(crate) fn post_stream<D>(
         &self,
-        body: Result<bytes::Bytes, ModelError>,
+        body: Result<impl Serialize, ModelError>,
         decoder: D,
     ) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>>
     where
         D: Decoder + Default,
     {
+        let body = body.and_then(|body| self.serialize(&body));
         let start = async move {
             let events = HeaderValue::from_static("text/event-stream");
             self.post(body?, Some(events), |response| async move { Ok(response) })

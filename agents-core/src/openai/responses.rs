@@ -79,10 +79,8 @@ impl Model for OpenAiResponses {
     }
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
-        let body = self
-            .http
-            .serialize(&wire_request(&self.http.config, &request, true));
-        self.http.post_stream(body, EventDecoder::default())
+        let body = wire_request(&self.http.config, &request, true);
+        self.http.post_stream(Ok(body), EventDecoder::default())
     }
 }
 
