@@ -248,6 +248,36 @@ async fn subscribers_receive_the_runs_events() {
     assert!(count >= kinds.len());
 }
 
+#[tokio::test]
+async fn a_subscriber_receives_the_events_sent_before_the_run_waits() {
+    let (open, gate) = gate();
+    let (handle, mut events) = Runner::new(two_turns())
+        .run(&agent(), gate.clone(), "go")
+        .start_with_events();
+    // The run is held in its tool: what it sent before is published.
+    let mut seen = Vec::new();
+    while !matches!(seen.last(), Some(RunEvent::ToolCallStarted { .. })) {
+        let event = tokio::select! {
+            biased;
+            () = tokio::time::sleep(Duration::from_secs(5)) => {
+                panic!("the events before the tool did not arrive while it runs: {seen:?}")
+            }
+            event = events.recv() => event.unwrap(),
+        };
+        seen.push(event);
+    }
+    assert!(matches!(seen[0], RunEvent::TurnStarted { turn: 1, .. }));
+    assert_eq!(gate.started.load(Ordering::SeqCst), 1);
+    assert_eq!(handle.status(), RunStatus::Running);
+    open.send_replace(true);
+    handle.result().await.unwrap();
+    let mut rest = 0;
+    while events.recv().await.is_ok() {
+        rest += 1;
+    }
+    assert!(rest > 0, "the second turn's events follow");
+}
+
 /// Needs a person's approval.
 #[tool(needs_approval)]
 fn refund() -> String {

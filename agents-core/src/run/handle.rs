@@ -1,9 +1,12 @@
 //! [`RunHandle`]: a run on a task of its own, watched and steered.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::builder::Run;
@@ -11,8 +14,9 @@ use super::control::{RunControl, RunStatus};
 use super::drive::{self, Driven};
 use super::error::RunError;
 use super::execute::{Nesting, execute};
+use super::fanout::{Fanout, RunEvents};
 use super::result::RunResult;
-use super::stream::{EventSender, RunEvent};
+use super::stream::EventSender;
 
 /// How many events a subscriber may fall behind before it loses the oldest.
 pub const EVENT_BUFFER: usize = 256;
@@ -56,7 +60,7 @@ pub enum ControlError {
 /// ```
 pub struct RunHandle<Out> {
     controls: RunControls,
-    events: Arc<OnceLock<broadcast::Sender<RunEvent>>>,
+    events: Arc<Fanout>,
     run: Option<Driven<Result<RunResult<Out>, RunError>>>,
     abort_on_drop: bool,
 }
@@ -84,7 +88,7 @@ where
     /// # Panics
     /// Outside a tokio runtime, as `tokio::spawn` does.
     pub fn start(self) -> RunHandle<Out> {
-        self.start_inner(false).0
+        self.start_inner(Arc::default())
     }
 
     /// [`start`](Self::start), with a subscriber made before the run's
@@ -94,15 +98,13 @@ where
     ///
     /// # Panics
     /// Outside a tokio runtime, as `tokio::spawn` does.
-    pub fn start_with_events(self) -> (RunHandle<Out>, broadcast::Receiver<RunEvent>) {
-        let (handle, events) = self.start_inner(true);
-        (handle, events.expect("subscribed before the start"))
+    pub fn start_with_events(self) -> (RunHandle<Out>, RunEvents) {
+        let events = Arc::new(Fanout::default());
+        let first = events.subscribe();
+        (self.start_inner(events), first)
     }
 
-    fn start_inner(
-        mut self,
-        subscribe: bool,
-    ) -> (RunHandle<Out>, Option<broadcast::Receiver<RunEvent>>) {
+    fn start_inner(mut self, events: Arc<Fanout>) -> RunHandle<Out> {
         let control = Arc::new(RunControl::new());
         let cancel = match &self.cancellation {
             Some(token) => token.child_token(),
@@ -111,27 +113,16 @@ where
         self.cancellation = Some(cancel.clone());
         let interrupt = CancellationToken::new();
         self.extras.interrupt = Some(interrupt.clone());
-        let events = Arc::new(OnceLock::new());
         self.extras.events = Some(EventSender::Handle(Arc::clone(&events)));
         self.extras.control = Some(Arc::clone(&control));
-        let first = subscribe.then(|| {
-            events
-                .get_or_init(|| broadcast::channel(EVENT_BUFFER).0)
-                .subscribe()
-        });
-        let run_control = Arc::clone(&control);
-        let run = execute(self, Nesting::top());
-        // One box: the run's future inside the status updates around it.
-        let run = drive::spawn(Box::pin(async move {
-            run_control.set_status(RunStatus::Running);
-            let outcome = run.await;
-            run_control.set_status(match &outcome {
-                Ok(result) => result.status,
-                Err(error) => RunStatus::of_error(error),
-            });
-            outcome
-        }));
-        let handle = RunHandle {
+        let run = Started {
+            run: execute(self, Nesting::top()),
+            control: Arc::clone(&control),
+            events: Arc::clone(&events),
+            polled: false,
+        };
+        let run = drive::spawn(Box::pin(run));
+        RunHandle {
             controls: RunControls {
                 control,
                 cancel,
@@ -140,8 +131,50 @@ where
             events,
             run: Some(run),
             abort_on_drop: false,
-        };
-        (handle, first)
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A started run's future (one box with it): its status set around it,
+    /// its events published as each of its polls ends, closed when it ends
+    /// or is dropped.
+    struct Started<F> {
+        #[pin]
+        run: F,
+        control: Arc<RunControl>,
+        events: Arc<Fanout>,
+        polled: bool,
+    }
+
+    impl<F> PinnedDrop for Started<F> {
+        fn drop(this: Pin<&mut Self>) {
+            this.events.publish(true);
+        }
+    }
+}
+
+impl<F, Out> Future for Started<F>
+where
+    F: Future<Output = Result<RunResult<Out>, RunError>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if !*this.polled {
+            *this.polled = true;
+            this.control.set_status(RunStatus::Running);
+        }
+        let polled = this.run.poll(cx);
+        if let Poll::Ready(outcome) = &polled {
+            this.control.set_status(match outcome {
+                Ok(result) => result.status,
+                Err(error) => RunStatus::of_error(error),
+            });
+        }
+        this.events.publish(polled.is_ready());
+        polled
     }
 }
 
@@ -158,19 +191,24 @@ impl<Out> RunHandle<Out> {
         self.controls.control.subscribe()
     }
 
-    /// A new subscriber to the run's events from now on (a
-    /// `tokio::sync::broadcast` receiver; any number may subscribe).
+    /// A new subscriber to the run's events from now on; any number may
+    /// subscribe.
     ///
     /// A slow subscriber never blocks the run: one that falls more than
     /// [`EVENT_BUFFER`] events behind loses the oldest, and its next `recv`
     /// returns `RecvError::Lagged(n)` with how many it lost, then goes on
-    /// with the oldest kept. After the run has ended, `recv` returns
-    /// `RecvError::Closed` once the handle and the run are gone; a
-    /// subscriber made after the end receives nothing.
-    pub fn events(&self) -> broadcast::Receiver<RunEvent> {
-        self.events
-            .get_or_init(|| broadcast::channel(EVENT_BUFFER).0)
-            .subscribe()
+    /// with the oldest kept. Once the run has ended and its events are
+    /// read, `recv` returns `RecvError::Closed`; a subscriber made after
+    /// the end receives nothing.
+    ///
+    /// Waiting subscribers are woken once per poll of the run that sent
+    /// events, when that poll ends, not once per event: a run's events come
+    /// in bursts, and a wake per event would cost a trip through the
+    /// scheduler (often to the other worker thread) for each. An event
+    /// reaches its subscribers no later than the run next waits for
+    /// something (the model's next bytes, a tool, an approval, a pause).
+    pub fn events(&self) -> RunEvents {
+        self.events.subscribe()
     }
 
     /// Pauses the run at its next turn boundary (after the current turn's

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::{FutureExt, Stream};
-use std::sync::OnceLock;
-
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use super::error::RunError;
+use super::fanout::Fanout;
 use super::result::RunResult;
 use crate::item::{Item, ToolOutput};
 use crate::model::{BoxFuture, ModelStreamEvent};
@@ -117,12 +116,11 @@ pub enum RunEvent {
 }
 
 /// Where a run's [`RunEvent`]s go: a [`RunStream`]'s queue, or a
-/// [`RunHandle`](super::RunHandle)'s broadcast, made when the first
-/// subscriber asks for it.
+/// [`RunHandle`](super::RunHandle)'s subscribers.
 #[derive(Debug, Clone)]
 pub(crate) enum EventSender {
     Stream(mpsc::UnboundedSender<RunEvent>),
-    Handle(Arc<OnceLock<broadcast::Sender<RunEvent>>>),
+    Handle(Arc<Fanout>),
 }
 
 impl EventSender {
@@ -131,7 +129,7 @@ impl EventSender {
     pub(crate) fn is_listened(&self) -> bool {
         match self {
             EventSender::Stream(_) => true,
-            EventSender::Handle(cell) => cell.get().is_some_and(|s| s.receiver_count() > 0),
+            EventSender::Handle(fanout) => fanout.is_listened(),
         }
     }
 
@@ -140,11 +138,7 @@ impl EventSender {
     pub(crate) fn send(&self, event: RunEvent) {
         match self {
             EventSender::Stream(sender) => drop(sender.send(event)),
-            EventSender::Handle(cell) => {
-                if let Some(sender) = cell.get() {
-                    drop(sender.send(event));
-                }
-            }
+            EventSender::Handle(fanout) => fanout.send(event),
         }
     }
 }
