@@ -586,10 +586,9 @@ impl Model for MockModel {
             .and_then(|(step, number)| self.materialize(step, &request, number))
         {
             Ok(Resolved::Stream(events)) => events.into_iter().map(Ok).collect(),
-            Ok(Resolved::Response(response)) => ModelStreamEvent::from_response(response)
-                .into_iter()
-                .map(Ok)
-                .collect(),
+            Ok(Resolved::Response(response)) => {
+                vec![Ok(ModelStreamEvent::Response(Box::new(response)))]
+            }
             Err(error) => vec![Err(error)],
         };
         Box::pin(futures::stream::iter(events))

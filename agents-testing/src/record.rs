@@ -190,8 +190,8 @@ impl<M: Model> Model for RecordingModel<M> {
                     return Some((event, (inner, assembler, request)));
                 };
                 match &event {
-                    Ok(ModelStreamEvent::Completed { .. }) => {
-                        let _ = assembler.push(event.as_ref().ok()?.clone());
+                    Ok(last) if last.ends_stream() => {
+                        let _ = assembler.push(last.clone());
                         let assembled = std::mem::take(&mut assembler).finish();
                         let outcome = match assembled {
                             Ok(response) => Outcome::Response { response },

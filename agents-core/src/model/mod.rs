@@ -67,26 +67,18 @@ pub trait Model: Send + Sync {
 
     /// Sends one request and yields the response as it is generated.
     ///
-    /// The stream ends with [`ModelStreamEvent::Completed`]; feeding every
-    /// event to a [`ResponseAssembler`] rebuilds the same [`ModelResponse`]
-    /// that [`call`](Model::call) returns. The default implementation makes
-    /// the non-streaming call and replays its response as events.
+    /// The stream ends with [`ModelStreamEvent::Completed`] (or a whole
+    /// [`ModelStreamEvent::Response`]); feeding every event to a
+    /// [`ResponseAssembler`] rebuilds the same [`ModelResponse`] that
+    /// [`call`](Model::call) returns. The default implementation makes the
+    /// non-streaming call and sends its response as one
+    /// [`ModelStreamEvent::Response`].
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
-        use futures::StreamExt;
         let call = self.call(request);
-        Box::pin(
-            futures::stream::once(call)
-                .map(|result| match result {
-                    Ok(response) => futures::stream::iter(
-                        ModelStreamEvent::from_response(response)
-                            .into_iter()
-                            .map(Ok)
-                            .collect::<Vec<_>>(),
-                    ),
-                    Err(error) => futures::stream::iter(vec![Err(error)]),
-                })
-                .flatten(),
-        )
+        Box::pin(futures::stream::once(async move {
+            call.await
+                .map(|response| ModelStreamEvent::Response(Box::new(response)))
+        }))
     }
 }
 

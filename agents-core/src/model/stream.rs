@@ -9,7 +9,10 @@ use crate::usage::Usage;
 /// A stream is a sequence of deltas and complete items ending with
 /// [`Completed`](ModelStreamEvent::Completed). A producer sends each output
 /// item either as deltas (text, tool call) or as one
-/// [`ItemDone`](ModelStreamEvent::ItemDone), never both.
+/// [`ItemDone`](ModelStreamEvent::ItemDone), never both. A model that does
+/// not stream sends its whole answer as one
+/// [`Response`](ModelStreamEvent::Response) instead, which ends the stream
+/// as `Completed` does.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ModelStreamEvent {
@@ -49,9 +52,33 @@ pub enum ModelStreamEvent {
         /// The provider's response id, if any.
         response_id: Option<String>,
     },
+    /// The whole response at once, from a model that does not stream (the
+    /// default [`Model::stream`](super::Model::stream)): its items, usage
+    /// and id. It ends the stream as [`Completed`](ModelStreamEvent::Completed)
+    /// does; a [`ServedBy`](ModelStreamEvent::ServedBy) may come before it.
+    /// A streamed run reports its text and tool calls as the deltas a
+    /// streaming model would have sent (one per message, one per call's
+    /// arguments). Boxed: a response is larger than the other events.
+    Response(Box<ModelResponse>),
 }
 
 impl ModelStreamEvent {
+    /// Whether this event ends its stream: [`Completed`](Self::Completed)
+    /// or a whole [`Response`](Self::Response).
+    pub fn ends_stream(&self) -> bool {
+        matches!(self, Self::Completed { .. } | Self::Response(_))
+    }
+
+    /// The token usage this event reports: a [`Usage`](Self::Usage)'s, or a
+    /// whole [`Response`](Self::Response)'s.
+    pub fn usage(&self) -> Option<Usage> {
+        match self {
+            Self::Usage(usage) => Some(*usage),
+            Self::Response(response) => Some(response.usage),
+            _ => None,
+        }
+    }
+
     /// The events that stream `response`: message text as one delta per
     /// message, tool calls as a start and one arguments delta, other items as
     /// [`ItemDone`](ModelStreamEvent::ItemDone), then usage and completion.
@@ -119,6 +146,9 @@ pub struct ResponseAssembler {
     completed: Option<Option<String>>,
     model: Option<String>,
     failovers: Vec<Failover>,
+    /// The items of a whole [`Response`](ModelStreamEvent::Response) that
+    /// came before any other item.
+    whole: Option<Vec<Arc<Item>>>,
 }
 
 impl std::fmt::Debug for ResponseAssembler {
@@ -139,8 +169,9 @@ impl ResponseAssembler {
     /// Adds one event.
     ///
     /// # Errors
-    /// [`ModelError::Decode`] for an event after `Completed`, or an arguments
-    /// delta for a tool call that never started.
+    /// [`ModelError::Decode`] for an event after `Completed` (or a whole
+    /// `Response`), or an arguments delta for a tool call that never
+    /// started.
     pub fn push(&mut self, event: ModelStreamEvent) -> Result<(), ModelError> {
         if self.completed.is_some() {
             return Err(ModelError::decode("stream event after completion"));
@@ -185,6 +216,31 @@ impl ResponseAssembler {
                 self.failovers = failovers;
             }
             ModelStreamEvent::Completed { response_id } => self.completed = Some(response_id),
+            ModelStreamEvent::Response(response) => {
+                let ModelResponse {
+                    output,
+                    usage,
+                    response_id,
+                    model,
+                    failovers,
+                } = *response;
+                if self.slots.is_empty() {
+                    self.whole = Some(output);
+                } else {
+                    self.slots.extend(
+                        output
+                            .into_iter()
+                            .map(|item| Slot::Done(Arc::unwrap_or_clone(item))),
+                    );
+                }
+                self.usage += usage;
+                // As a `ServedBy` would: the latest names the model.
+                if model.is_some() || !failovers.is_empty() {
+                    self.model = model.filter(|model| !model.is_empty());
+                    self.failovers = failovers;
+                }
+                self.completed = Some(response_id);
+            }
         }
         Ok(())
     }
@@ -200,6 +256,15 @@ impl ResponseAssembler {
                 "stream ended before the response completed",
             ));
         };
+        if let Some(output) = self.whole {
+            return Ok(ModelResponse {
+                output,
+                usage: self.usage,
+                response_id,
+                model: self.model,
+                failovers: self.failovers,
+            });
+        }
         let output = self
             .slots
             .into_iter()

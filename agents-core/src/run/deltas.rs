@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::stream::{EventSender, RunEvent};
 use crate::agent::AgentCore;
+use crate::item::Item;
 use crate::model::ModelStreamEvent;
 
 /// Turns a streamed model call's events into [`RunEvent`]s for the run's
@@ -78,10 +79,51 @@ impl<'a> DeltaSink<'a> {
                     call_id: Arc::clone(call_id),
                     delta: Arc::from(delta.as_str()),
                 }),
+            ModelStreamEvent::Response(response) => {
+                self.push_whole(&response.output);
+                None
+            }
             _ => None,
         };
         if let Some(run_event) = run_event {
             self.sender.send(run_event);
+        }
+    }
+
+    /// Reports a whole response's items as the deltas a streaming model
+    /// would have sent (as [`ModelStreamEvent::from_response`] streams
+    /// them): a message's text as one delta (a message right after another
+    /// is an item, not a delta: the two would read as one), a tool call as
+    /// its start and its whole arguments.
+    fn push_whole(&mut self, output: &[Arc<Item>]) {
+        let agent = self.agent;
+        let mut last_was_text = false;
+        for item in output {
+            match &**item {
+                Item::AssistantMessage { content } if !last_was_text => {
+                    self.sender.send(RunEvent::TextDelta {
+                        agent: Arc::clone(agent),
+                        delta: Arc::from(content.as_str()),
+                    });
+                    last_was_text = true;
+                    continue;
+                }
+                Item::ToolCall(call) if !self.handoffs.contains(&call.name.as_str()) => {
+                    let call_id: Arc<str> = Arc::from(call.call_id.as_str());
+                    self.sender.send(RunEvent::ToolCallStarted {
+                        agent: Arc::clone(agent),
+                        call_id: Arc::clone(&call_id),
+                        name: Arc::from(call.name.as_str()),
+                    });
+                    self.sender.send(RunEvent::ToolCallArgumentsDelta {
+                        agent: Arc::clone(agent),
+                        call_id,
+                        delta: Arc::from(call.arguments.as_str()),
+                    });
+                }
+                _ => {}
+            }
+            last_was_text = false;
         }
     }
 }

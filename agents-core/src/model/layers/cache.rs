@@ -139,7 +139,7 @@ impl<M: Model> Model for ResponseCache<M> {
         Box::pin(self.inner.stream(request).map(move |event| {
             match &event {
                 Ok(event) => {
-                    let complete = matches!(event, ModelStreamEvent::Completed { .. });
+                    let complete = event.ends_stream();
                     let pushed = assembler
                         .as_mut()
                         .is_some_and(|assembler| assembler.push(event.clone()).is_ok());

@@ -10,9 +10,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
 use super::{Layer, StreamItem, deferred, prepend};
-use crate::model::{
-    BoxFuture, BoxStream, Model, ModelError, ModelRequest, ModelResponse, ModelStreamEvent,
-};
+use crate::model::{BoxFuture, BoxStream, Model, ModelError, ModelRequest, ModelResponse};
 use crate::usage::Usage;
 
 /// The limits of a [`RateLimitLayer`].
@@ -332,12 +330,13 @@ impl<M: Model> Model for RateLimit<M> {
                         let limiter = Arc::clone(&self.limiter);
                         let mut usage = Usage::default();
                         let rest = stream.map(move |event| {
-                            match &event {
-                                Ok(ModelStreamEvent::Usage(more)) => usage += *more,
-                                Ok(ModelStreamEvent::Completed { .. }) => {
+                            if let Ok(event) = &event {
+                                if let Some(more) = event.usage() {
+                                    usage += more;
+                                }
+                                if event.ends_stream() {
                                     limiter.correct(charged, &usage);
                                 }
-                                _ => {}
                             }
                             event
                         });
