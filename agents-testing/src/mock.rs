@@ -581,17 +581,18 @@ impl Model for MockModel {
     }
 
     fn stream(&self, request: ModelRequest) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>> {
-        let events: Vec<Result<ModelStreamEvent, ModelError>> = match self
+        match self
             .next(&request)
             .and_then(|(step, number)| self.materialize(step, &request, number))
         {
-            Ok(Resolved::Stream(events)) => events.into_iter().map(Ok).collect(),
-            Ok(Resolved::Response(response)) => {
-                vec![Ok(ModelStreamEvent::Response(Box::new(response)))]
+            Ok(Resolved::Stream(events)) => {
+                Box::pin(futures::stream::iter(events.into_iter().map(Ok)))
             }
-            Err(error) => vec![Err(error)],
-        };
-        Box::pin(futures::stream::iter(events))
+            Ok(Resolved::Response(response)) => Box::pin(futures::stream::once(
+                std::future::ready(Ok(ModelStreamEvent::Response(Box::new(response)))),
+            )),
+            Err(error) => Box::pin(futures::stream::once(std::future::ready(Err(error)))),
+        }
     }
 }
 

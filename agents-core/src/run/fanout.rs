@@ -20,6 +20,9 @@ pub use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use super::handle::EVENT_BUFFER;
 use super::stream::RunEvent;
 
+/// How many events the log makes room for when the first arrives.
+const FIRST_ROOM: usize = 32;
+
 /// The events of one started run and who still has to read them.
 #[derive(Debug, Default)]
 pub(crate) struct Fanout {
@@ -85,6 +88,7 @@ impl Fanout {
             fanout: Arc::clone(self),
             next: log.end(),
             id,
+            taken: VecDeque::new(),
         }
     }
 
@@ -99,6 +103,10 @@ impl Fanout {
         if log.events.len() == EVENT_BUFFER {
             log.events.pop_front();
             log.first += 1;
+        } else if log.events.capacity() == 0 {
+            // Room for a short run's events at once, rather than growing
+            // from four.
+            log.events.reserve(FIRST_ROOM);
         }
         log.events.push_back((event, subscribers));
         log.unpublished = true;
@@ -142,9 +150,13 @@ impl Fanout {
 #[derive(Debug)]
 pub struct RunEvents {
     fanout: Arc<Fanout>,
-    /// The number of the next event to read.
+    /// The number of the next event to read (in `taken`, or in the log
+    /// once `taken` is empty).
     next: u64,
     id: u64,
+    /// Events a sole subscriber took from the log in one go, to read
+    /// without the lock (see [`take`]).
+    taken: VecDeque<(RunEvent, usize)>,
 }
 
 impl RunEvents {
@@ -164,8 +176,11 @@ impl RunEvents {
     /// # Errors
     /// As [`recv`](Self::recv).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<RunEvent, RecvError>> {
+        if let Some(event) = self.take_taken() {
+            return Poll::Ready(Ok(event));
+        }
         let mut log = self.fanout.lock();
-        match take(&mut self.next, &mut log) {
+        match take(&mut self.next, &mut self.taken, &self.fanout, &mut log) {
             Ok(event) => Poll::Ready(Ok(event)),
             Err(TryRecvError::Lagged(n)) => Poll::Ready(Err(RecvError::Lagged(n))),
             Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError::Closed)),
@@ -188,17 +203,47 @@ impl RunEvents {
     /// [`TryRecvError::Empty`]: nothing to read now; `Lagged` and `Closed`
     /// as for [`recv`](Self::recv).
     pub fn try_recv(&mut self) -> Result<RunEvent, TryRecvError> {
+        if let Some(event) = self.take_taken() {
+            return Ok(event);
+        }
         let mut log = self.fanout.lock();
-        take(&mut self.next, &mut log)
+        take(&mut self.next, &mut self.taken, &self.fanout, &mut log)
+    }
+
+    /// The next of the events taken in one go, if any are left.
+    fn take_taken(&mut self) -> Option<RunEvent> {
+        let (event, _) = self.taken.pop_front()?;
+        self.next += 1;
+        Some(event)
     }
 }
 
-/// The event numbered `*next` for a subscriber, moving `next` on.
-fn take(next: &mut u64, log: &mut Log) -> Result<RunEvent, TryRecvError> {
+/// The event numbered `*next` for a subscriber whose `taken` is empty,
+/// moving `next` on.
+///
+/// A sole subscriber at the head of the log takes every event in it at
+/// once, swapping its empty `taken` (and that queue's room) for the log's
+/// queue: one lock for a burst of events instead of one per event. The
+/// events are then read, as far as the log and a later subscriber are
+/// concerned (a subscriber made later starts after them anyway).
+fn take(
+    next: &mut u64,
+    taken: &mut VecDeque<(RunEvent, usize)>,
+    fanout: &Fanout,
+    log: &mut Log,
+) -> Result<RunEvent, TryRecvError> {
     if *next < log.first {
         let lost = log.first - *next;
         *next = log.first;
         return Err(TryRecvError::Lagged(lost));
+    }
+    if *next == log.first && log.events.len() > 1 && fanout.subscribers.load(Ordering::Relaxed) == 1
+    {
+        std::mem::swap(taken, &mut log.events);
+        log.first += taken.len() as u64;
+        let (event, _) = taken.pop_front().ok_or(TryRecvError::Empty)?;
+        *next += 1;
+        return Ok(event);
     }
     let index = usize::try_from(*next - log.first).unwrap_or(usize::MAX);
     match log.events.get_mut(index) {
@@ -332,11 +377,33 @@ mod tests {
         let dropped = fanout.subscribe();
         fanout.send(turn(2));
         fanout.send(turn(3));
-        drop(dropped);
         assert_eq!(turn_of(reader.try_recv()), 2);
+        assert_eq!(fanout.lock().events.len(), 2, "the other has not read them");
+        drop(dropped);
         assert_eq!(fanout.lock().events.len(), 1);
         drop(reader);
         assert!(fanout.lock().events.is_empty());
         assert!(!fanout.is_listened());
+    }
+
+    #[test]
+    fn a_sole_subscriber_takes_a_burst_at_once_and_reads_it_in_order() {
+        let fanout = Arc::new(Fanout::default());
+        let mut events = fanout.subscribe();
+        for n in 1..=5 {
+            fanout.send(turn(n));
+        }
+        assert_eq!(turn_of(events.try_recv()), 1);
+        assert!(fanout.lock().events.is_empty(), "the burst was taken");
+        fanout.send(turn(6));
+        let mut later = fanout.subscribe();
+        fanout.send(turn(7));
+        let read: Vec<u32> = (0..6).map(|_| turn_of(events.try_recv())).collect();
+        assert_eq!(read, [2, 3, 4, 5, 6, 7]);
+        assert_eq!(turn_of(later.try_recv()), 7);
+        assert_eq!(events.try_recv(), Err(TryRecvError::Empty));
+        fanout.publish(true);
+        assert_eq!(events.try_recv(), Err(TryRecvError::Closed));
+        assert_eq!(later.try_recv(), Err(TryRecvError::Closed));
     }
 }
