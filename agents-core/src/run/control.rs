@@ -4,8 +4,9 @@
 //! cancellation token.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::error::RunError;
 
@@ -74,71 +75,108 @@ impl RunStatus {
 }
 
 /// What a handle asks of its run; shared by the handle and the loop.
+///
+/// The status `watch` is made when someone first asks for it
+/// ([`subscribe`](Self::subscribe)): a change sent on a `watch` notifies
+/// its waiters through eight `Notify`s, a cost a run whose status nobody
+/// watches need not pay twice per run. Pausing is a flag and a `Notify`
+/// for the same reason.
 #[derive(Debug)]
 pub(crate) struct RunControl {
-    status: watch::Sender<RunStatus>,
+    status: Mutex<Status>,
     /// Whether the run should wait at the next turn boundary.
-    paused: watch::Sender<bool>,
+    paused: AtomicBool,
+    /// Wakes a run waiting at a turn boundary (resumed, or told to stop).
+    unpaused: Notify,
     /// Whether the run should stop at the next turn boundary.
     stop_after_turn: AtomicBool,
+}
+
+/// The status now, and its watchers' channel once someone watches.
+#[derive(Debug)]
+struct Status {
+    now: RunStatus,
+    watch: Option<watch::Sender<RunStatus>>,
 }
 
 impl RunControl {
     pub(crate) fn new() -> Self {
         RunControl {
-            status: watch::Sender::new(RunStatus::Queued),
-            paused: watch::Sender::new(false),
+            status: Mutex::new(Status {
+                now: RunStatus::Queued,
+                watch: None,
+            }),
+            paused: AtomicBool::new(false),
+            unpaused: Notify::new(),
             stop_after_turn: AtomicBool::new(false),
         }
     }
 
-    pub(crate) fn status(&self) -> RunStatus {
-        *self.status.borrow()
+    fn lock(&self) -> MutexGuard<'_, Status> {
+        // Nothing panics while the lock is held; a poisoned lock still
+        // holds a valid status.
+        self.status.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    pub(crate) fn status(&self) -> RunStatus {
+        self.lock().now
+    }
+
+    /// A receiver of every status change from now on.
     pub(crate) fn subscribe(&self) -> watch::Receiver<RunStatus> {
-        self.status.subscribe()
+        let mut status = self.lock();
+        let now = status.now;
+        status
+            .watch
+            .get_or_insert_with(|| watch::Sender::new(now))
+            .subscribe()
     }
 
     /// Moves to `status` unless the run has already ended.
     pub(crate) fn set_status(&self, status: RunStatus) {
-        self.status.send_if_modified(|current| {
-            let changes = !current.is_terminal() && *current != status;
-            if changes {
-                *current = status;
-            }
-            changes
-        });
+        let mut current = self.lock();
+        if current.now.is_terminal() || current.now == status {
+            return;
+        }
+        current.now = status;
+        if let Some(watch) = &current.watch {
+            watch.send_replace(status);
+        }
     }
 
     pub(crate) fn pause(&self, paused: bool) {
-        self.paused.send_replace(paused);
+        self.paused.store(paused, Ordering::SeqCst);
+        if !paused {
+            self.unpaused.notify_waiters();
+        }
     }
 
     pub(crate) fn is_paused(&self) -> bool {
-        *self.paused.borrow()
+        self.paused.load(Ordering::SeqCst)
     }
 
     pub(crate) fn stop_after_turn(&self) {
         self.stop_after_turn.store(true, Ordering::SeqCst);
         // Wakes a paused run so that it stops.
-        self.paused.send_modify(|_| {});
+        self.unpaused.notify_waiters();
     }
 
     /// The turn boundary: waits while paused (status `Paused`), then says
     /// whether the run must stop here.
     pub(crate) async fn boundary(&self) -> bool {
-        // Subscribed only when paused: a boundary that does not wait costs
-        // one read.
-        if *self.paused.borrow() && !self.stopping() {
-            let mut paused = self.paused.subscribe();
+        // A boundary that does not wait costs one read.
+        if self.is_paused() && !self.stopping() {
             self.set_status(RunStatus::Paused);
-            // The sender lives in `self`, so `changed` fails only when the
-            // control is gone, which ends the wait too.
-            while *paused.borrow_and_update() && !self.stopping() {
-                if paused.changed().await.is_err() {
+            loop {
+                // Registered before the flags are read again: a resume or
+                // stop after the read wakes it.
+                let unpaused = self.unpaused.notified();
+                let mut unpaused = std::pin::pin!(unpaused);
+                unpaused.as_mut().enable();
+                if !self.is_paused() || self.stopping() {
                     break;
                 }
+                unpaused.await;
             }
             self.set_status(RunStatus::Running);
         }

@@ -236,18 +236,6 @@ impl<Ctx> Observers<Ctx> {
                     agent: Arc::clone(&agent.name),
                     usage,
                 });
-                for item in &response.output {
-                    self.send(|| RunEvent::ItemCreated {
-                        agent: Arc::clone(&agent.name),
-                        item: match &**item {
-                            // As the run records it.
-                            Item::ToolCall(call) if agent.handoff(&call.name).is_some() => {
-                                Arc::new(Item::HandoffCall(call.clone()))
-                            }
-                            _ => Arc::clone(item),
-                        },
-                    });
-                }
             }
             Event::ToolStarted { call } => {
                 let turn = self.spans().turn.clone();
@@ -347,6 +335,16 @@ impl<Ctx> Observers<Ctx> {
             }
         }
         None
+    }
+
+    /// The stream event of a response's `item` as the run records it (a
+    /// call of a handoff tool as a handoff call), sent as the run records
+    /// it: after the response's `Usage`.
+    pub(super) fn item_created(&self, agent: &AgentCore<Ctx>, item: &Arc<Item>) {
+        self.send(|| RunEvent::ItemCreated {
+            agent: Arc::clone(&agent.name),
+            item: Arc::clone(item),
+        });
     }
 
     /// Where a streamed model call of `agent` reports its deltas.

@@ -95,10 +95,11 @@ pub(super) async fn call_model<Ctx: Send + Sync, Out>(
 }
 
 /// Appends the model's items (a call to a handoff tool is recorded as a
-/// handoff call) and keeps the raw response; returns the turn's tool and
-/// handoff calls, in order.
-pub(super) fn record_response<Ctx>(
+/// handoff call), reports each to the run's stream, and keeps the raw
+/// response; returns the turn's tool and handoff calls, in order.
+pub(super) fn record_response<Ctx: Send + Sync, Out>(
     live: &mut LiveRun<Ctx>,
+    env: &Env<'_, Ctx, Out>,
     response: ModelResponse,
 ) -> Vec<Arc<Item>> {
     let agent = Arc::clone(&live.agent);
@@ -113,6 +114,7 @@ pub(super) fn record_response<Ctx>(
         if matches!(*item, Item::ToolCall(_) | Item::HandoffCall(_)) {
             calls.push(Arc::clone(&item));
         }
+        env.events.item_created(&agent, &item);
         live.push(item);
     }
     // The first two without spare room: many runs end (or park in their

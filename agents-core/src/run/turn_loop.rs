@@ -111,7 +111,7 @@ pub(super) async fn run_loop<Ctx: Send + Sync, Out: Send + 'static>(
             Err(stop) => return stop,
         };
         first_turn = false;
-        let calls = record_response(live, response);
+        let calls = record_response(live, env, response);
         if let Err(limit) = budget::after_model_call(live, env) {
             return Stop::Budget(limit);
         }
