@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use backon::BackoffBuilder;
-use futures::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde::Serialize;
 
@@ -265,29 +264,15 @@ impl Http {
         decoder: D,
     ) -> BoxStream<'_, Result<ModelStreamEvent, ModelError>>
     where
-        D: Decoder + Default,
+        D: Decoder,
     {
         let body = body.and_then(|body| self.serialize(&body));
-        let start = async move {
+        let connect = Box::pin(async move {
             let events = HeaderValue::from_static("text/event-stream");
             self.post(body?, Some(events), |response| async move { Ok(response) })
                 .await
-        };
-        let mut decoder = Some(decoder);
-        Box::pin(
-            futures::stream::once(start)
-                .map(move |response| match response {
-                    // `once` yields one item: the decoder is taken once.
-                    Ok(response) => sse::events(
-                        response,
-                        decoder.take().unwrap_or_default(),
-                        self.config.limits,
-                    )
-                    .boxed(),
-                    Err(error) => futures::stream::iter([Err(error)]).boxed(),
-                })
-                .flatten(),
-        )
+        });
+        Box::pin(sse::events(connect, decoder, self.config.limits))
     }
 }
 

@@ -7,12 +7,13 @@
 //! stream.
 
 use std::collections::VecDeque;
+use std::task::{Poll, ready};
 
 use futures::{Stream, StreamExt};
 use sse_parse::SseParser;
 
 use super::config::ResponseLimits;
-use crate::model::{ModelError, ModelStreamEvent};
+use crate::model::{BoxFuture, BoxStream, ModelError, ModelStreamEvent};
 
 /// Decodes one API's stream messages.
 pub(super) trait Decoder: Send + 'static {
@@ -140,36 +141,50 @@ impl<D: Decoder> Reader<D> {
     }
 }
 
-/// The events of `response`'s body. Ends after the completion event or the
-/// first error; a body cut before completion is a
-/// [`ModelError::Decode`], never a silently partial response.
-pub(super) fn events<D: Decoder>(
-    response: reqwest::Response,
+/// Where a stream stands: waiting for the response, or reading its body.
+enum Source<'a> {
+    Connecting(BoxFuture<'a, Result<reqwest::Response, ModelError>>),
+    Body(BoxStream<'a, reqwest::Result<bytes::Bytes>>),
+}
+
+/// The events of the body of the response `connect` yields (its error, if
+/// it fails). Ends after the completion event or the first error; a body
+/// cut before completion is a [`ModelError::Decode`], never a silently
+/// partial response.
+///
+/// One state machine polled in place: no future made per event, no state
+/// moved in and out of one, no stream of streams.
+pub(super) fn events<'a, D: Decoder>(
+    connect: BoxFuture<'a, Result<reqwest::Response, ModelError>>,
     decoder: D,
     limits: ResponseLimits,
-) -> impl Stream<Item = Result<ModelStreamEvent, ModelError>> + Send {
-    let state = (
-        response.bytes_stream(),
-        Reader::new(decoder, limits),
-        VecDeque::new(),
-    );
-    futures::stream::unfold(state, |(mut body, mut reader, mut queue)| async move {
+) -> impl Stream<Item = Result<ModelStreamEvent, ModelError>> + Send + 'a {
+    let mut source = Source::Connecting(connect);
+    let mut reader = Reader::new(decoder, limits);
+    let mut queue = VecDeque::new();
+    futures::stream::poll_fn(move |cx| {
         loop {
             if let Some(event) = queue.pop_front() {
-                return Some((event, (body, reader, queue)));
+                return Poll::Ready(Some(event));
             }
             if reader.is_done() {
-                return None;
+                return Poll::Ready(None);
             }
-            match body.next().await {
-                Some(Ok(chunk)) => reader.feed(&chunk, &mut queue),
-                Some(Err(error)) => {
-                    let error = ModelError::Connection {
-                        message: format!("stream interrupted: {error}"),
-                    };
-                    reader.fail(error, &mut queue);
-                }
-                None => reader.end(&mut queue),
+            match &mut source {
+                Source::Connecting(connect) => match ready!(connect.as_mut().poll(cx)) {
+                    Ok(response) => source = Source::Body(Box::pin(response.bytes_stream())),
+                    Err(error) => reader.fail(error, &mut queue),
+                },
+                Source::Body(body) => match ready!(body.poll_next_unpin(cx)) {
+                    Some(Ok(chunk)) => reader.feed(&chunk, &mut queue),
+                    Some(Err(error)) => {
+                        let error = ModelError::Connection {
+                            message: format!("stream interrupted: {error}"),
+                        };
+                        reader.fail(error, &mut queue);
+                    }
+                    None => reader.end(&mut queue),
+                },
             }
         }
     })
