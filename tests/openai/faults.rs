@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use agents_core::ModelError;
 use agents_core::ModelRequest;
-use agents_core::model::Model;
+use agents_core::model::{Model, ModelStreamEvent};
 use agents_core::openai::{OpenAiChat, OpenAiConfig, RetryPolicy};
 use futures::StreamExt;
 
@@ -196,6 +196,54 @@ async fn a_body_slower_than_the_timeout_is_a_timeout_error() {
         "{error:?}"
     );
     assert!(started.elapsed() < Duration::from_millis(550));
+}
+
+const HI: &str = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n";
+
+#[tokio::test]
+async fn a_stream_that_goes_quiet_for_the_timeout_is_a_timeout_error() {
+    let server = TestServer::start([Reply::Stalled {
+        messages: vec![HI.to_owned()],
+        stall: Duration::from_secs(5),
+    }])
+    .await;
+    let started = Instant::now();
+    let events: Vec<_> = with_timeout(&server, Duration::from_millis(300))
+        .stream(request())
+        .collect()
+        .await;
+    assert!(
+        matches!(&events[0], Ok(ModelStreamEvent::TextDelta(text)) if text == "hi"),
+        "{events:?}"
+    );
+    assert!(
+        matches!(&events[1..], [Err(ModelError::Timeout(d))] if *d == Duration::from_millis(300)),
+        "{events:?}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(1500));
+}
+
+#[tokio::test]
+async fn a_stream_longer_than_the_timeout_that_keeps_sending_completes() {
+    // About 400 ms of events, each well within the 150 ms limit.
+    let mut messages = vec![": keep-alive\n\n".to_owned(); 200];
+    messages.push(HI.to_owned());
+    let server = TestServer::start([Reply::Events {
+        messages,
+        end: "data: [DONE]\n\n".to_owned(),
+    }])
+    .await;
+    let started = Instant::now();
+    let events: Vec<_> = with_timeout(&server, Duration::from_millis(150))
+        .stream(request())
+        .collect()
+        .await;
+    assert!(started.elapsed() > Duration::from_millis(150));
+    assert!(events.iter().all(Result::is_ok), "{events:?}");
+    assert!(matches!(
+        events.last(),
+        Some(Ok(ModelStreamEvent::Completed { .. }))
+    ));
 }
 
 #[tokio::test]

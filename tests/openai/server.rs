@@ -23,6 +23,12 @@ pub(crate) enum Reply {
     Events { messages: Vec<String>, end: String },
     /// Waits, then answers.
     Slow { delay: Duration, then: Box<Reply> },
+    /// A `text/event-stream` body that sends `messages`, then nothing for
+    /// `stall`, then ends.
+    Stalled {
+        messages: Vec<String>,
+        stall: Duration,
+    },
 }
 
 impl Reply {
@@ -233,6 +239,15 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply) {
         Reply::Slow { delay, then } => {
             tokio::time::sleep(delay).await;
             Box::pin(write_reply(socket, *then)).await;
+        }
+        Reply::Stalled { messages, stall } => {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+            let _ = socket.write_all(head.as_bytes()).await;
+            for message in messages {
+                let _ = socket.write_all(message.as_bytes()).await;
+            }
+            let _ = socket.flush().await;
+            tokio::time::sleep(stall).await;
         }
     }
     let _ = socket.shutdown().await;

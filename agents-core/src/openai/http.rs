@@ -88,7 +88,6 @@ impl Http {
         let client = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.timeout)
             .redirect(redirects)
             .build()
             .map_err(|error| ModelError::Connection {
@@ -272,7 +271,12 @@ impl Http {
             self.post(body?, Some(events), |response| async move { Ok(response) })
                 .await
         });
-        Box::pin(sse::events(connect, decoder, self.config.limits))
+        Box::pin(sse::events(
+            connect,
+            decoder,
+            self.config.limits,
+            self.config.timeout,
+        ))
     }
 }
 

@@ -7,10 +7,14 @@
 //! stream.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Poll, ready};
+use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use sse_parse::SseParser;
+use tokio::time::{Instant, Sleep, sleep_until};
 
 use super::config::ResponseLimits;
 use crate::model::{BoxFuture, BoxStream, ModelError, ModelStreamEvent};
@@ -144,12 +148,21 @@ impl<D: Decoder> Reader<D> {
 /// Where a stream stands: waiting for the response, or reading its body.
 enum Source<'a> {
     Connecting(BoxFuture<'a, Result<reqwest::Response, ModelError>>),
-    Body(BoxStream<'a, reqwest::Result<bytes::Bytes>>),
+    Body {
+        body: BoxStream<'a, reqwest::Result<bytes::Bytes>>,
+        /// When the last chunk arrived.
+        last: Instant,
+        /// Fires at the idle limit after some earlier chunk: moved on to
+        /// `last`'s limit when it fires, not at every chunk (moving a timer
+        /// takes the timer wheel's lock; a stream has a chunk per event).
+        idle: Option<Pin<Box<Sleep>>>,
+    },
 }
 
 /// The events of the body of the response `connect` yields (its error, if
 /// it fails). Ends after the completion event or the first error; a body
-/// cut before completion is a [`ModelError::Decode`], never a silently
+/// cut before completion is a [`ModelError::Decode`], and a body that
+/// sends nothing for `idle` is a [`ModelError::Timeout`], never a silently
 /// partial response.
 ///
 /// One state machine polled in place: no future made per event, no state
@@ -158,6 +171,7 @@ pub(super) fn events<'a, D: Decoder>(
     connect: BoxFuture<'a, Result<reqwest::Response, ModelError>>,
     decoder: D,
     limits: ResponseLimits,
+    idle: Duration,
 ) -> impl Stream<Item = Result<ModelStreamEvent, ModelError>> + Send + 'a {
     let mut source = Source::Connecting(connect);
     let mut reader = Reader::new(decoder, limits);
@@ -172,18 +186,42 @@ pub(super) fn events<'a, D: Decoder>(
             }
             match &mut source {
                 Source::Connecting(connect) => match ready!(connect.as_mut().poll(cx)) {
-                    Ok(response) => source = Source::Body(Box::pin(response.bytes_stream())),
+                    Ok(response) => {
+                        let now = Instant::now();
+                        source = Source::Body {
+                            body: Box::pin(response.bytes_stream()),
+                            last: now,
+                            idle: now.checked_add(idle).map(|at| Box::pin(sleep_until(at))),
+                        };
+                    }
                     Err(error) => reader.fail(error, &mut queue),
                 },
-                Source::Body(body) => match ready!(body.poll_next_unpin(cx)) {
-                    Some(Ok(chunk)) => reader.feed(&chunk, &mut queue),
-                    Some(Err(error)) => {
+                Source::Body {
+                    body,
+                    last,
+                    idle: timer,
+                } => match body.poll_next_unpin(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        *last = Instant::now();
+                        reader.feed(&chunk, &mut queue);
+                    }
+                    Poll::Ready(Some(Err(error))) => {
                         let error = ModelError::Connection {
                             message: format!("stream interrupted: {error}"),
                         };
                         reader.fail(error, &mut queue);
                     }
-                    None => reader.end(&mut queue),
+                    Poll::Ready(None) => reader.end(&mut queue),
+                    Poll::Pending => {
+                        let Some(timer) = timer else {
+                            return Poll::Pending;
+                        };
+                        ready!(timer.as_mut().poll(cx));
+                        match last.checked_add(idle) {
+                            Some(limit) if limit > Instant::now() => timer.as_mut().reset(limit),
+                            _ => reader.fail(ModelError::Timeout(idle), &mut queue),
+                        }
+                    }
                 },
             }
         }
