@@ -106,7 +106,7 @@ fn short(text: &str) -> String {
 /// A whole (not streamed) response body.
 pub(super) fn decode_response(body: &[u8]) -> Result<ModelResponse, ModelError> {
     let wire: WireResponse<'_> = decode::from_json(body)?;
-    if wire.choices.is_empty() {
+    if wire.choices.0.is_none() {
         // `{}` with status 200 is not an empty answer.
         return Err(ModelError::decode(
             "the body has no `choices`: not a Chat Completions response",
@@ -125,9 +125,40 @@ struct WireResponse<'a> {
     #[serde(default, borrow, deserialize_with = "decode::borrowed")]
     model: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    choices: Vec<WireChoice<'a>>,
+    choices: FirstChoice<'a>,
     #[serde(default)]
     usage: Option<WireUsage>,
+}
+
+/// The first of a response's `choices`, the only one a request asks for
+/// (it never sets `n`): read without a vector (a chunk would otherwise
+/// allocate room for four choices to hold one), any others skipped.
+#[derive(Debug, Default)]
+struct FirstChoice<'a>(Option<WireChoice<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FirstChoice<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct First<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for First<'a> {
+            type Value = FirstChoice<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of choices")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let first = seq.next_element()?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(FirstChoice(first))
+            }
+        }
+
+        deserializer.deserialize_seq(First(std::marker::PhantomData))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -217,7 +248,7 @@ impl WireUsage {
 
 fn from_wire(wire: WireResponse<'_>) -> ModelResponse {
     let mut output = Vec::new();
-    if let Some(message) = wire.choices.into_iter().next().and_then(|c| c.message) {
+    if let Some(message) = wire.choices.0.and_then(|c| c.message) {
         if let Some(reasoning) = message.reasoning_content.filter(|r| !r.is_empty()) {
             output.push(Arc::new(Item::Reasoning {
                 text: reasoning.into_owned(),
@@ -309,12 +340,12 @@ impl sse::Decoder for ChunkDecoder {
         if self.response_id.is_none() {
             self.response_id = chunk.id.filter(|id| !id.is_empty()).map(Cow::into_owned);
         }
-        for choice in chunk.choices {
+        if let Some(choice) = chunk.choices.0 {
             if choice.finish_reason.is_some() {
                 self.finished = true;
             }
             let Some(delta) = choice.delta.or(choice.message) else {
-                continue;
+                return Ok(());
             };
             if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
                 events.push(ModelStreamEvent::TextDelta(text.into_owned()));
@@ -385,12 +416,26 @@ mod tests {
         let wire: WireResponse<'_> = serde_json::from_str(chunk).unwrap();
         assert!(matches!(wire.id, Some(Cow::Borrowed("chatcmpl-1"))));
         assert!(matches!(wire.model, Some(Cow::Borrowed("m"))));
-        let delta = wire.choices[0].delta.as_ref().unwrap();
+        let choice = wire.choices.0.as_ref().unwrap();
+        let delta = choice.delta.as_ref().unwrap();
         // An escape has to be unescaped into a copy.
         assert!(matches!(&delta.content, Some(Cow::Owned(text)) if text == "a\"b"));
         let call = &delta.tool_calls.as_ref().unwrap()[0];
         assert!(matches!(call.id, Some(Cow::Borrowed("call_1"))));
         assert!(matches!(call.function.arguments, Some(Cow::Borrowed("{}"))));
-        assert!(wire.choices[0].finish_reason.is_none());
+        assert!(choice.finish_reason.is_none());
+    }
+
+    #[test]
+    fn only_the_first_choice_is_read_and_the_others_are_skipped() {
+        let body = r#"{"choices":[{"message":{"content":"one"}},{"message":{"content":"two","tool_calls":[{"id":"c","function":{"name":"f"}}]}}]}"#;
+        let response = decode_response(body.as_bytes()).unwrap();
+        assert_eq!(response.output, vec![Arc::new(Item::assistant("one"))]);
+        let no_choice = decode_response(br#"{"choices":[]}"#).unwrap_err();
+        assert!(
+            no_choice.to_string().contains("no `choices`"),
+            "{no_choice}"
+        );
+        assert!(decode_response(br#"{"choices":[{"message":{"content":"a"}}, 7"#).is_err());
     }
 }
