@@ -200,18 +200,28 @@ async fn a_body_slower_than_the_timeout_is_a_timeout_error() {
 
 const HI: &str = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n";
 
-#[tokio::test]
-async fn a_stream_that_goes_quiet_for_the_timeout_is_a_timeout_error() {
-    let server = TestServer::start([Reply::Stalled {
-        messages: vec![HI.to_owned()],
-        stall: Duration::from_secs(5),
-    }])
-    .await;
+/// The events of a stream `reply` sends, read under `timeout`, and how
+/// long they took.
+async fn streamed(
+    reply: Reply,
+    timeout: Duration,
+) -> (Vec<Result<ModelStreamEvent, ModelError>>, Duration) {
+    let server = TestServer::start([reply]).await;
     let started = Instant::now();
-    let events: Vec<_> = with_timeout(&server, Duration::from_millis(300))
+    let events = with_timeout(&server, timeout)
         .stream(request())
         .collect()
         .await;
+    (events, started.elapsed())
+}
+
+#[tokio::test]
+async fn a_stream_that_goes_quiet_for_the_timeout_is_a_timeout_error() {
+    let quiet = Reply::Stalled {
+        messages: vec![HI.to_owned()],
+        stall: Duration::from_secs(5),
+    };
+    let (events, took) = streamed(quiet, Duration::from_millis(300)).await;
     assert!(
         matches!(&events[0], Ok(ModelStreamEvent::TextDelta(text)) if text == "hi"),
         "{events:?}"
@@ -220,7 +230,7 @@ async fn a_stream_that_goes_quiet_for_the_timeout_is_a_timeout_error() {
         matches!(&events[1..], [Err(ModelError::Timeout(d))] if *d == Duration::from_millis(300)),
         "{events:?}"
     );
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!(took < Duration::from_millis(1500));
 }
 
 #[tokio::test]
@@ -228,17 +238,12 @@ async fn a_stream_longer_than_the_timeout_that_keeps_sending_completes() {
     // About 400 ms of events, each well within the 150 ms limit.
     let mut messages = vec![": keep-alive\n\n".to_owned(); 200];
     messages.push(HI.to_owned());
-    let server = TestServer::start([Reply::Events {
+    let lively = Reply::Events {
         messages,
         end: "data: [DONE]\n\n".to_owned(),
-    }])
-    .await;
-    let started = Instant::now();
-    let events: Vec<_> = with_timeout(&server, Duration::from_millis(150))
-        .stream(request())
-        .collect()
-        .await;
-    assert!(started.elapsed() > Duration::from_millis(150));
+    };
+    let (events, took) = streamed(lively, Duration::from_millis(150)).await;
+    assert!(took > Duration::from_millis(150));
     assert!(events.iter().all(Result::is_ok), "{events:?}");
     assert!(matches!(
         events.last(),

@@ -207,6 +207,9 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// The head of a `text/event-stream` response.
+const EVENT_STREAM_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+
 async fn write_reply(socket: &mut TcpStream, reply: Reply) {
     match reply {
         Reply::Full {
@@ -227,8 +230,7 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply) {
             let _ = socket.write_all(body.as_bytes()).await;
         }
         Reply::Events { messages, end } => {
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
-            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(EVENT_STREAM_HEAD.as_bytes()).await;
             for message in messages {
                 let _ = socket.write_all(message.as_bytes()).await;
                 let _ = socket.flush().await;
@@ -241,8 +243,7 @@ async fn write_reply(socket: &mut TcpStream, reply: Reply) {
             Box::pin(write_reply(socket, *then)).await;
         }
         Reply::Stalled { messages, stall } => {
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
-            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(EVENT_STREAM_HEAD.as_bytes()).await;
             for message in messages {
                 let _ = socket.write_all(message.as_bytes()).await;
             }
