@@ -81,7 +81,7 @@ where
     /// Starts the run on a task of its own (`tokio::spawn`) and returns its
     /// handle. Once [`RunHandle::result`] is awaited, the awaiting task
     /// drives the run instead (see there). While the handle has event subscribers, model calls are made
-    /// in streaming mode, so they see the same [`RunEvent`]s a
+    /// in streaming mode, so they see the same [`RunEvent`](super::RunEvent)s a
     /// [streamed](Self::stream) run yields; without subscribers no event is
     /// built.
     ///
