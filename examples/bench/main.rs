@@ -204,21 +204,37 @@ async fn sequential(config: &str, mode: Mode, runs_per_batch: u64, batches: usiz
         one_run_as(gate.clone(), mode).await;
     }
     let mut times = Vec::new();
+    let mut cpu = Vec::new();
     for _ in 0..batches {
         let start = Instant::now();
+        let cpu_start = cpu_time();
         for _ in 0..runs_per_batch {
             one_run_as(gate.clone(), mode).await;
         }
         times.push(start.elapsed().as_secs_f64());
+        cpu.push((cpu_time() - cpu_start).as_secs_f64());
     }
+    let turns = (runs_per_batch * TURNS_PER_RUN) as f64;
+    let cpu_us_per_turn = median(cpu) * 1e6 / turns;
     report(
         config,
         runs_per_batch,
         1,
         TURNS_PER_RUN,
         median(times),
-        json!({"batches": batches}),
+        json!({
+            "batches": batches,
+            "cpu_us_per_turn": (cpu_us_per_turn * 1000.0).round() / 1000.0,
+        }),
     );
+}
+
+/// This process's CPU time so far (user and system, every thread: the
+/// runtime's idle worker included), from the process CPU-time clock.
+/// Steadier than wall time on a machine shared with other tenants.
+fn cpu_time() -> std::time::Duration {
+    let time = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    std::time::Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
 }
 
 /// `runs` runs in flight at once: every run is held at its first tool call
