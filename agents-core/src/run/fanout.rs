@@ -2,11 +2,10 @@
 //!
 //! Unlike a broadcast channel, sending wakes nobody: the run's events are
 //! published when the poll of the run that sent them ends, with one wake
-//! per waiting subscriber. A run sends its
-//! events in bursts (a turn's items, a tool's output and the next turn's
-//! start come from one poll), and a wake per event would hand the
-//! subscriber's task to the scheduler (and often to the other worker
-//! thread) once per event. Events reach a subscriber no later than the run
+//! per waiting subscriber. A run sends its events in bursts (a turn's
+//! items, a tool's output and the next turn's start come from one poll),
+//! and a wake per event would hand the subscriber's task to the scheduler
+//! (and often to the other worker thread) once per event. Events reach a subscriber no later than the run
 //! next waits for something (a model's bytes, a tool, an approval), so a
 //! streamed model call's deltas still arrive as the model sends them.
 
@@ -126,6 +125,8 @@ impl Fanout {
             log.unpublished = false;
             std::mem::take(&mut log.waiting)
         };
+        // Woken outside the lock: a waker may run code that subscribes or
+        // reads.
         for (_, waker) in waiting {
             waker.wake();
         }
