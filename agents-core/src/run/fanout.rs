@@ -141,7 +141,9 @@ impl Fanout {
 /// slow subscriber never holds the run back: one that falls more than
 /// [`EVENT_BUFFER`] events behind loses the oldest, and its next receive
 /// says how many ([`RecvError::Lagged`]), then goes on with the oldest
-/// kept. Once the run has ended (or its future was dropped) and every
+/// kept. (A sole subscriber takes what the run has sent in one go when it
+/// reads, so it may hold up to that many more, already its own.) Once the
+/// run has ended (or its future was dropped) and every
 /// event is read, receiving returns [`RecvError::Closed`]; a subscriber
 /// made after the end receives nothing. The errors are tokio's broadcast
 /// errors, with the meaning they have for a `broadcast::Receiver`.
