@@ -165,6 +165,73 @@ impl ToolOutput {
     }
 }
 
+/// A [`ToolOutput`] as a run keeps it: a handle on the run's
+/// [`Item::ToolOutput`], shared rather than copied (a streamed run's
+/// `RunEvent::ToolOutput` and the run's items point at the same
+/// allocation). Derefs to the [`ToolOutput`];
+/// [`item`](Self::item) is the item itself.
+///
+/// ```
+/// use std::sync::Arc;
+/// use agents_core::{Item, SharedToolOutput, ToolOutput};
+///
+/// let item = Arc::new(Item::ToolOutput(ToolOutput {
+///     call_id: "c1".into(),
+///     output: "paid".into(),
+///     is_error: false,
+///     interrupted: false,
+/// }));
+/// let shared = SharedToolOutput::new(Arc::clone(&item)).unwrap();
+/// assert_eq!(shared.output, "paid");
+/// assert!(Arc::ptr_eq(shared.item(), &item));
+///
+/// let message = Arc::new(Item::UserMessage { content: "hi".into() });
+/// assert!(SharedToolOutput::new(message).is_none());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SharedToolOutput(Arc<Item>);
+
+impl SharedToolOutput {
+    /// The output `item` holds, shared; `None` when `item` is not an
+    /// [`Item::ToolOutput`].
+    pub fn new(item: Arc<Item>) -> Option<Self> {
+        matches!(*item, Item::ToolOutput(_)).then_some(SharedToolOutput(item))
+    }
+
+    /// The [`Item::ToolOutput`] this output is.
+    pub fn item(&self) -> &Arc<Item> {
+        &self.0
+    }
+
+    /// The [`Item::ToolOutput`] this output is, taken.
+    pub fn into_item(self) -> Arc<Item> {
+        self.0
+    }
+}
+
+impl From<ToolOutput> for SharedToolOutput {
+    fn from(output: ToolOutput) -> Self {
+        SharedToolOutput(Arc::new(Item::ToolOutput(output)))
+    }
+}
+
+impl std::ops::Deref for SharedToolOutput {
+    type Target = ToolOutput;
+
+    fn deref(&self) -> &ToolOutput {
+        match &*self.0 {
+            Item::ToolOutput(output) => output,
+            _ => unreachable!("SharedToolOutput::new admits tool outputs only"),
+        }
+    }
+}
+
+impl std::fmt::Debug for SharedToolOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        ToolOutput::fmt(self, f)
+    }
+}
+
 /// The text of a call the run stopped before it finished.
 pub const INTERRUPTED: &str = "error: interrupted: the run stopped before this call finished";
 

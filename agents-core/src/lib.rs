@@ -134,7 +134,7 @@ pub use agent::{
     ToolResult, ToolUseBehavior, handoff_tool_name, remove_tool_items,
 };
 pub use context::{Budget, RunConfig, RunContext, ToolErrorPolicy};
-pub use item::{HandoffOutput, Item, RunItem, ToolCall, ToolOutput};
+pub use item::{HandoffOutput, Item, RunItem, SharedToolOutput, ToolCall, ToolOutput};
 pub use model::{Model, ModelError, ModelRequest, ModelResponse, ModelSettings, ToolChoice};
 pub use run::{PartialRun, Run, RunError, RunInput, RunResult, Runner, ToolFailure};
 pub use tool::{FunctionTool, Tool, ToolDefinition, ToolError, TypedArgs, TypedTool};

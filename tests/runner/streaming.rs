@@ -136,6 +136,31 @@ async fn a_streamed_and_an_awaited_run_of_one_script_have_the_same_transcript() 
     assert_eq!(transcript(&streamed), transcript(&awaited));
 }
 
+#[tokio::test]
+async fn a_tool_output_event_is_the_item_the_run_keeps_not_a_copy() {
+    let mut stream =
+        Runner::new(MockModel::script(script())).run_streamed(&triage(), (), "refund A-1");
+    let mut outputs = Vec::new();
+    while let Some(event) = stream.next().await {
+        if let RunEvent::ToolOutput { output, .. } = event {
+            outputs.push(output);
+        }
+    }
+    let result = stream.result().await.unwrap();
+    assert_eq!(outputs.len(), 1);
+    let output = &outputs[0];
+    assert_eq!(
+        (output.call_id.as_str(), output.output.as_str()),
+        ("c1", "A-1")
+    );
+    let kept = result
+        .new_items
+        .iter()
+        .filter(|i| Arc::ptr_eq(&i.item, output.item()))
+        .count();
+    assert_eq!(kept, 1, "the event shares the run's item");
+}
+
 /// Waits forever; records that it was dropped.
 struct Hang(Arc<AtomicBool>);
 

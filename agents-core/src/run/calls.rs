@@ -20,7 +20,7 @@ use super::turn_loop::{Env, NextStep};
 use crate::agent::{ToolResult, ToolUseBehavior};
 use crate::context::{ToolErrorPolicy, ToolExecution};
 use crate::guardrail::ToolGuardrail;
-use crate::item::{Item, ToolCall, ToolOutput};
+use crate::item::{Item, SharedToolOutput, ToolCall, ToolOutput};
 
 /// Runs one turn's calls and records their outputs in call order, then
 /// says what comes next: a pause for approval, a stop (a tripwire, a failed
@@ -211,12 +211,12 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                         is_error,
                     ));
                 }
-                let output = ToolOutput {
+                let output = SharedToolOutput::from(ToolOutput {
                     call_id: call.call_id.clone(),
                     output,
                     is_error,
                     interrupted: false,
-                };
+                });
                 if let Some(scope) = scopes.next() {
                     let ended = Event::ToolEnded {
                         scope,
@@ -225,7 +225,7 @@ pub(super) async fn run_calls<Ctx: Send + Sync, Out>(
                     };
                     env.events.emit(&live.ctx, agent, ended).await;
                 }
-                let output = Arc::new(Item::ToolOutput(output));
+                let output = output.into_item();
                 let original = policed
                     .as_ref()
                     .and_then(|p| p.originals.get(&call.call_id).cloned());

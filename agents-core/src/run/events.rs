@@ -24,7 +24,7 @@ use super::trace::{self, Spans, TraceGroup};
 use crate::agent::AgentCore;
 use crate::context::RunContext;
 use crate::hooks::{DynRunHooks, ToolStartDecision};
-use crate::item::{Item, ToolCall, ToolOutput};
+use crate::item::{Item, SharedToolOutput, ToolCall};
 use crate::model::{BoxFuture, ModelRequest, ModelResponse};
 use crate::usage::Usage;
 
@@ -61,7 +61,7 @@ pub(super) enum Event<'a> {
     ToolEnded {
         scope: &'a Scope,
         call: &'a ToolCall,
-        output: &'a ToolOutput,
+        output: &'a SharedToolOutput,
     },
     /// A guardrail starts checking; opens its scope, inside `parent`'s (a
     /// tool call's) or else the turn's.
@@ -245,7 +245,7 @@ impl<Ctx> Observers<Ctx> {
                 trace::record_tool_end(&scope.0, output, sensitive);
                 self.send(|| RunEvent::ToolOutput {
                     agent: Arc::clone(&agent.name),
-                    output: Arc::new(output.clone()),
+                    output: output.clone(),
                 });
             }
             Event::GuardrailStarted { parent, name, kind } => {

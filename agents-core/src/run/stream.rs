@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::error::RunError;
 use super::fanout::Fanout;
 use super::result::RunResult;
-use crate::item::{Item, ToolOutput};
+use crate::item::{Item, SharedToolOutput};
 use crate::model::{BoxFuture, ModelStreamEvent};
 use crate::usage::Usage;
 
@@ -55,8 +55,8 @@ pub enum RunEvent {
     ToolOutput {
         /// The agent.
         agent: Arc<str>,
-        /// The output (shared, as the items are).
-        output: Arc<ToolOutput>,
+        /// The output: the run's item itself, shared.
+        output: SharedToolOutput,
     },
     /// A handoff happened (the model asked for it in an earlier
     /// [`ItemCreated`](RunEvent::ItemCreated) of an `Item::HandoffCall`).
