@@ -16,9 +16,10 @@ use crate::model::ModelStreamEvent;
 pub struct DeltaSink<'a> {
     sender: &'a EventSender,
     agent: &'a Arc<str>,
-    /// The agent's handoff tool names: a call of one is a handoff, not a
-    /// tool call, and is reported as an item once complete.
-    handoffs: Vec<&'a str>,
+    /// The agent, as the judge of which calls are handoffs: a call of a
+    /// handoff tool is not a tool call, and is reported as an item once
+    /// complete.
+    handoffs: HandoffNames<'a>,
     /// Whether every model event is also sent as is.
     raw: bool,
     /// Tool call ids by the index the stream gives them (`None`: a
@@ -33,7 +34,7 @@ impl<'a> DeltaSink<'a> {
         DeltaSink {
             sender,
             agent: &agent.name,
-            handoffs: agent.handoffs.iter().map(|h| &*h.tool_name).collect(),
+            handoffs: HandoffNames(agent),
             raw,
             call_ids: Vec::new(),
         }
@@ -59,7 +60,7 @@ impl<'a> DeltaSink<'a> {
                 call_id,
                 name,
             } => {
-                let handoff = self.handoffs.contains(&name.as_str());
+                let handoff = self.handoffs.contains(name);
                 let call_id: Option<Arc<str>> = (!handoff).then(|| Arc::from(call_id.as_str()));
                 self.call_ids.push((*index, call_id.clone()));
                 call_id.map(|call_id| RunEvent::ToolCallStarted {
@@ -108,7 +109,7 @@ impl<'a> DeltaSink<'a> {
                     last_was_text = true;
                     continue;
                 }
-                Item::ToolCall(call) if !self.handoffs.contains(&call.name.as_str()) => {
+                Item::ToolCall(call) if !self.handoffs.contains(&call.name) => {
                     let call_id: Arc<str> = Arc::from(call.call_id.as_str());
                     self.sender.send(RunEvent::ToolCallStarted {
                         agent: Arc::clone(agent),
@@ -125,5 +126,33 @@ impl<'a> DeltaSink<'a> {
             }
             last_was_text = false;
         }
+    }
+}
+
+/// An agent's handoff tool names, read from the agent in place (a model
+/// call's sink makes no list of them).
+#[derive(Clone, Copy)]
+struct HandoffNames<'a>(&'a (dyn IsHandoff + Sync));
+
+impl HandoffNames<'_> {
+    fn contains(&self, name: &str) -> bool {
+        self.0.is_handoff(name)
+    }
+}
+
+impl std::fmt::Debug for HandoffNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandoffNames")
+    }
+}
+
+/// Whether a tool name is one of an agent's handoffs.
+trait IsHandoff {
+    fn is_handoff(&self, name: &str) -> bool;
+}
+
+impl<Ctx> IsHandoff for AgentCore<Ctx> {
+    fn is_handoff(&self, name: &str) -> bool {
+        self.handoffs.iter().any(|h| h.tool_name == name)
     }
 }
