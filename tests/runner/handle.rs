@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use agents_core::prelude::*;
-use agents_core::run::{ControlError, RunEvent, RunHandle, RunStatus, ToleratedFailure};
+use agents_core::run::{
+    CancellationToken, ControlError, RunEvent, RunHandle, RunStatus, ToleratedFailure,
+};
 use agents_core::{Item, RunError};
 use agents_testing::{MockModel, Step, call};
 use serde_json::json;
@@ -145,6 +147,35 @@ async fn cancel_during_tool_calls_stops_at_once_and_keeps_the_items() {
     assert_eq!(*status.borrow_and_update(), RunStatus::Cancelled);
     assert!(matches!(&*partial.new_items[0].item, Item::ToolCall(call) if call.name == "wait"));
     assert_eq!(model.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_started_run_stops_when_the_token_it_was_given_is_cancelled() {
+    let (_open, gate) = gate();
+    let model = two_turns();
+    model.allow_unused_steps();
+    let token = CancellationToken::new();
+    let handle = Runner::new(model.clone())
+        .run(&agent(), gate.clone(), "go")
+        .cancellation_token(token.clone())
+        .start();
+    until_started(&gate, 1).await;
+    token.cancel();
+    let error = handle.result().await.unwrap_err();
+    assert!(matches!(error, RunError::Cancelled { .. }), "{error:?}");
+    assert_eq!(model.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_cancel_outranks_an_interrupt_asked_before_the_run_saw_it() {
+    let (_open, gate) = gate();
+    let (model, handle) = stoppable(&gate);
+    // Current-thread runtime: the run has not been polled yet.
+    handle.cancel();
+    handle.interrupt();
+    let error = handle.result().await.unwrap_err();
+    assert!(matches!(error, RunError::Cancelled { .. }), "{error:?}");
+    assert_eq!(model.calls(), 0);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! stop after the turn). Cancelling at once goes through the run's
 //! cancellation token.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{Notify, watch};
@@ -90,6 +90,21 @@ pub(crate) struct RunControl {
     unpaused: Notify,
     /// Whether the run should stop at the next turn boundary.
     stop_after_turn: AtomicBool,
+    /// The strongest [`Halt`] asked so far (0: none).
+    halt: AtomicU8,
+    /// Wakes the run's wait for a halt.
+    halted: Notify,
+}
+
+/// A stop asked from outside the run, taking effect at once: a cancel
+/// outranks an interrupt asked before the run saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Halt {
+    /// End with `RunError::Interrupted`.
+    Interrupt = 1,
+    /// End with `RunError::Cancelled`.
+    Cancel = 2,
 }
 
 /// The status now, and its watchers' channel once someone watches.
@@ -109,6 +124,8 @@ impl RunControl {
             paused: AtomicBool::new(false),
             unpaused: Notify::new(),
             stop_after_turn: AtomicBool::new(false),
+            halt: AtomicU8::new(0),
+            halted: Notify::new(),
         }
     }
 
@@ -181,6 +198,35 @@ impl RunControl {
             self.set_status(RunStatus::Running);
         }
         self.stopping()
+    }
+
+    /// Asks the run to stop now with `halt`.
+    pub(crate) fn halt(&self, halt: Halt) {
+        self.halt.fetch_max(halt as u8, Ordering::SeqCst);
+        self.halted.notify_waiters();
+    }
+
+    fn halt_asked(&self) -> Option<Halt> {
+        match self.halt.load(Ordering::SeqCst) {
+            0 => None,
+            1 => Some(Halt::Interrupt),
+            _ => Some(Halt::Cancel),
+        }
+    }
+
+    /// Completes once a halt is asked, with the strongest asked.
+    pub(crate) async fn halted(&self) -> Halt {
+        loop {
+            // Registered before the flag is read: a halt after the read
+            // wakes it.
+            let halted = self.halted.notified();
+            let mut halted = std::pin::pin!(halted);
+            halted.as_mut().enable();
+            if let Some(halt) = self.halt_asked() {
+                return halt;
+            }
+            halted.await;
+        }
     }
 
     fn stopping(&self) -> bool {

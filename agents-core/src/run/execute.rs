@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Run;
 use super::checkpoint::{checkpoint, open_session};
+use super::control::{Halt, RunControl};
 use super::effects::{Effects, InProcess};
 use super::ending::{Ending, Handlers, Sealing, Stop, conclude};
 use super::error::RunError;
@@ -83,7 +84,7 @@ where
             output_parse: extras.output_parse_handler.take(),
             refusal: extras.refusal_handler.take(),
         };
-        let interrupt = extras.interrupt.take();
+        let control = extras.control.clone();
         let ctx = RunContext {
             context,
             run_id: config.run_id.clone().unwrap_or_else(|| effects.run_id()),
@@ -167,7 +168,10 @@ where
             tokio::select! {
                 biased;
                 () = signal(cancellation.as_ref()) => Ending::Cancelled,
-                () = signal(interrupt.as_ref()) => Ending::Interrupted,
+                halt = halted(control.as_deref()) => match halt {
+                    Halt::Cancel => Ending::Cancelled,
+                    Halt::Interrupt => Ending::Interrupted,
+                },
                 stop = turns => Ending::Stopped(stop),
                 () = deadline => Ending::TimedOut,
             }
@@ -192,6 +196,15 @@ where
 async fn signal(token: Option<&CancellationToken>) {
     match token {
         Some(token) => token.cancelled().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes when the run's handle asks it to stop now; never without a
+/// handle.
+async fn halted(control: Option<&RunControl>) -> Halt {
+    match control {
+        Some(control) => control.halted().await,
         None => std::future::pending().await,
     }
 }

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 use super::builder::Run;
-use super::control::{RunControl, RunStatus};
+use super::control::{Halt, RunControl, RunStatus};
 use super::drive::{self, Driven};
 use super::error::RunError;
 use super::execute::{Nesting, execute};
@@ -106,13 +105,6 @@ where
 
     fn start_inner(mut self, events: Arc<Fanout>) -> RunHandle<Out> {
         let control = Arc::new(RunControl::new());
-        let cancel = match &self.cancellation {
-            Some(token) => token.child_token(),
-            None => CancellationToken::new(),
-        };
-        self.cancellation = Some(cancel.clone());
-        let interrupt = CancellationToken::new();
-        self.extras.interrupt = Some(interrupt.clone());
         self.extras.events = Some(EventSender::Handle(Arc::clone(&events)));
         self.extras.control = Some(Arc::clone(&control));
         let run = Started {
@@ -123,11 +115,7 @@ where
         };
         let run = drive::spawn(Box::pin(run));
         RunHandle {
-            controls: RunControls {
-                control,
-                cancel,
-                interrupt,
-            },
+            controls: RunControls { control },
             events,
             run: Some(run),
             abort_on_drop: false,
@@ -319,8 +307,6 @@ impl<Out> Drop for RunHandle<Out> {
 #[derive(Clone)]
 pub struct RunControls {
     control: Arc<RunControl>,
-    cancel: CancellationToken,
-    interrupt: CancellationToken,
 }
 
 impl fmt::Debug for RunControls {
@@ -339,12 +325,12 @@ impl RunControls {
 
     /// See [`RunHandle::cancel`].
     pub fn cancel(&self) {
-        self.cancel.cancel();
+        self.control.halt(Halt::Cancel);
     }
 
     /// See [`RunHandle::interrupt`].
     pub fn interrupt(&self) {
-        self.interrupt.cancel();
+        self.control.halt(Halt::Interrupt);
     }
 
     /// See [`RunHandle::cancel_after_turn`].

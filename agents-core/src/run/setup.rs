@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
-
 use super::control::RunControl;
 use super::effects::Effects;
 use super::ending::{MaxTurnsHandler, OutputParseHandler, RefusalHandler};
@@ -35,12 +33,9 @@ pub(crate) struct RunExtras<Ctx, Out> {
     pub(crate) agent_settings: Vec<(String, ModelSettings)>,
     /// The effect seam; `None` is [`InProcess`](super::InProcess).
     pub(crate) effects: Option<Arc<dyn Effects<Ctx>>>,
-    /// A handle's requests (pause, stop after the turn); `None` for a run
-    /// without a handle.
+    /// A handle's requests (pause, stop after the turn, cancel and
+    /// interrupt now); `None` for a run without a handle.
     pub(crate) control: Option<Arc<RunControl>>,
-    /// A handle's interrupt: stops the model call or tools in flight and
-    /// ends the run as interrupted.
-    pub(crate) interrupt: Option<CancellationToken>,
     /// Whether a streamed run also sends every model stream event as is.
     pub(crate) raw_model_events: bool,
     /// Output filters, policies and a server-managed conversation; boxed,
@@ -94,7 +89,6 @@ impl<Ctx, Out> Default for RunExtras<Ctx, Out> {
             agent_settings: Vec::new(),
             effects: None,
             control: None,
-            interrupt: None,
             raw_model_events: false,
             governance: None,
         }
