@@ -237,7 +237,8 @@ impl<Out> RunHandle<Out> {
     /// left without an output gets an
     /// [interrupted](crate::ToolOutput::interrupted) one, so the partial
     /// run continues with new input (`partial.to_input_list()` plus a
-    /// message). Does nothing once the run has ended.
+    /// message). Does nothing once the run has ended; a
+    /// [`cancel`](Self::cancel) asked before the run stops outranks it.
     pub fn interrupt(&self) {
         self.controls.interrupt();
     }
