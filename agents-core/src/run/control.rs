@@ -1,7 +1,8 @@
 //! Steering a started run: its status, and the requests a
-//! [`RunHandle`](super::RunHandle) makes of the turn loop (pause, resume,
-//! stop after the turn). Cancelling at once goes through the run's
-//! cancellation token.
+//! [`RunHandle`](super::RunHandle) makes of it: at the turn boundary
+//! (pause, resume, stop after the turn) and at once (cancel, interrupt:
+//! a [`Halt`], which the run watches beside the cancellation token it may
+//! have been given).
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
