@@ -183,6 +183,8 @@ impl ToolOutput {
 /// }));
 /// let shared = SharedToolOutput::new(Arc::clone(&item)).unwrap();
 /// assert_eq!(shared.output, "paid");
+/// let output: &ToolOutput = shared.as_ref();
+/// assert_eq!(output.call_id, "c1");
 /// assert!(Arc::ptr_eq(shared.item(), &item));
 ///
 /// let message = Arc::new(Item::UserMessage { content: "hi".into() });
@@ -223,6 +225,12 @@ impl std::ops::Deref for SharedToolOutput {
             Item::ToolOutput(output) => output,
             _ => unreachable!("SharedToolOutput::new admits tool outputs only"),
         }
+    }
+}
+
+impl AsRef<ToolOutput> for SharedToolOutput {
+    fn as_ref(&self) -> &ToolOutput {
+        self
     }
 }
 
