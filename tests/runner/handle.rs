@@ -9,7 +9,7 @@ use agents_core::prelude::*;
 use agents_core::run::{
     CancellationToken, ControlError, RunEvent, RunHandle, RunStatus, ToleratedFailure,
 };
-use agents_core::{Item, RunError};
+use agents_core::{Item, PartialRun, RunError};
 use agents_testing::{MockModel, Step, call};
 use serde_json::json;
 use tokio::sync::watch;
@@ -90,6 +90,14 @@ async fn until_started(gate: &Gate, calls: u32) {
     .expect("the tool did not start");
 }
 
+/// The partial run of a run that ended cancelled; panics on any other end.
+async fn cancelled(handle: RunHandle<String>) -> Box<PartialRun> {
+    match handle.result().await {
+        Err(RunError::Cancelled { partial }) => partial,
+        other => panic!("expected a cancelled run, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_pause_during_tool_calls_lands_at_the_turn_boundary_and_resume_finishes() {
     let (open, gate) = gate();
@@ -140,10 +148,7 @@ async fn cancel_during_tool_calls_stops_at_once_and_keeps_the_items() {
     handle.cancel();
     handle.cancel(); // twice does nothing more
     let mut status = handle.status_changes();
-    let error = handle.result().await.unwrap_err();
-    let RunError::Cancelled { partial } = error else {
-        panic!("expected a cancelled run, got {error:?}");
-    };
+    let partial = cancelled(handle).await;
     assert_eq!(*status.borrow_and_update(), RunStatus::Cancelled);
     assert!(matches!(&*partial.new_items[0].item, Item::ToolCall(call) if call.name == "wait"));
     assert_eq!(model.calls(), 1);
@@ -161,8 +166,7 @@ async fn a_started_run_stops_when_the_token_it_was_given_is_cancelled() {
         .start();
     until_started(&gate, 1).await;
     token.cancel();
-    let error = handle.result().await.unwrap_err();
-    assert!(matches!(error, RunError::Cancelled { .. }), "{error:?}");
+    cancelled(handle).await;
     assert_eq!(model.calls(), 1);
 }
 
@@ -173,8 +177,7 @@ async fn a_cancel_outranks_an_interrupt_asked_before_the_run_saw_it() {
     // Current-thread runtime: the run has not been polled yet.
     handle.cancel();
     handle.interrupt();
-    let error = handle.result().await.unwrap_err();
-    assert!(matches!(error, RunError::Cancelled { .. }), "{error:?}");
+    cancelled(handle).await;
     assert_eq!(model.calls(), 0);
 }
 
@@ -185,10 +188,7 @@ async fn cancel_after_turn_finishes_the_turn_then_stops() {
     until_started(&gate, 1).await;
     handle.cancel_after_turn();
     open.send_replace(true);
-    let error = handle.result().await.unwrap_err();
-    let RunError::Cancelled { partial } = error else {
-        panic!("expected a cancelled run, got {error:?}");
-    };
+    let partial = cancelled(handle).await;
     // The turn finished: the call has its output; no second model call.
     assert!(matches!(&*partial.new_items[1].item, Item::ToolOutput(o) if o.output == "done"));
     assert_eq!(model.calls(), 1);
@@ -202,8 +202,7 @@ async fn a_paused_run_can_be_cancelled() {
     open.send_replace(true);
     until(&handle, RunStatus::Paused).await;
     handle.cancel_after_turn();
-    let error = handle.result().await.unwrap_err();
-    assert!(matches!(error, RunError::Cancelled { .. }), "{error:?}");
+    cancelled(handle).await;
 }
 
 #[tokio::test]
@@ -482,10 +481,7 @@ async fn cancel_during_a_model_call_drops_the_call() {
     status.wait_for(|s| *s == RunStatus::Running).await.unwrap();
     tokio::task::yield_now().await;
     handle.cancel();
-    let error = handle.result().await.unwrap_err();
-    let RunError::Cancelled { partial } = error else {
-        panic!("expected a cancelled run, got {error:?}");
-    };
+    let partial = cancelled(handle).await;
     assert_eq!(partial.turns, 1);
     assert!(partial.new_items.is_empty());
 }

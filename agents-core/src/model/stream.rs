@@ -212,8 +212,7 @@ impl ResponseAssembler {
             ModelStreamEvent::ItemDone(item) => self.slots.push(Slot::Done(item)),
             ModelStreamEvent::Usage(usage) => self.usage += usage,
             ModelStreamEvent::ServedBy { model, failovers } => {
-                self.model = Some(model).filter(|model| !model.is_empty());
-                self.failovers = failovers;
+                self.served_by(Some(model), failovers);
             }
             ModelStreamEvent::Completed { response_id } => self.completed = Some(response_id),
             ModelStreamEvent::Response(response) => {
@@ -234,15 +233,20 @@ impl ResponseAssembler {
                     );
                 }
                 self.usage += usage;
-                // As a `ServedBy` would: the latest names the model.
                 if model.is_some() || !failovers.is_empty() {
-                    self.model = model.filter(|model| !model.is_empty());
-                    self.failovers = failovers;
+                    self.served_by(model, failovers);
                 }
                 self.completed = Some(response_id);
             }
         }
         Ok(())
+    }
+
+    /// Which model answered and the failovers before it: the latest
+    /// report names them (a `ServedBy`, or a whole `Response` that says).
+    fn served_by(&mut self, model: Option<String>, failovers: Vec<Failover>) {
+        self.model = model.filter(|model| !model.is_empty());
+        self.failovers = failovers;
     }
 
     /// The assembled response.

@@ -153,6 +153,6 @@ trait IsHandoff {
 
 impl<Ctx> IsHandoff for AgentCore<Ctx> {
     fn is_handoff(&self, name: &str) -> bool {
-        self.handoffs.iter().any(|h| h.tool_name == name)
+        self.handoff(name).is_some()
     }
 }

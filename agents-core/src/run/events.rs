@@ -337,9 +337,8 @@ impl<Ctx> Observers<Ctx> {
         None
     }
 
-    /// The stream event of a response's `item` as the run records it (a
-    /// call of a handoff tool as a handoff call), sent as the run records
-    /// it: after the response's `Usage`.
+    /// Reports a response's `item` as the run records it (a call of a
+    /// handoff tool as a handoff call), after the response's `Usage`.
     pub(super) fn item_created(&self, agent: &AgentCore<Ctx>, item: &Arc<Item>) {
         self.send(|| RunEvent::ItemCreated {
             agent: Arc::clone(&agent.name),
@@ -347,9 +346,8 @@ impl<Ctx> Observers<Ctx> {
         });
     }
 
-    /// Where a streamed model call of `agent` reports its deltas.
-    /// The sink of a streamed model call of `agent`; `raw`: also send
-    /// every model stream event as is.
+    /// The sink of a streamed model call of `agent`, where it reports its
+    /// deltas; `raw`: also send every model stream event as is.
     pub(super) fn deltas<'a>(
         &'a self,
         agent: &'a AgentCore<Ctx>,

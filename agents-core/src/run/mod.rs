@@ -21,7 +21,7 @@
 //! Everything observable a step does is emitted once, as one internal event,
 //! to a fan-out that feeds the hooks, the `tracing` spans and the events of a
 //! streamed run (`events.rs`; a streamed model call's deltas, `deltas.rs`;
-//! a started run's subscribers read them from `fanout.rs`).
+//! a started run's subscribers read them from `fanout/`).
 //! Everything a step does to the world (model calls, tool calls, the
 //! wall-clock timer, run ids and state ids, the time, session reads and
 //! writes) goes through the [`Effects`] seam, so the loop is deterministic
