@@ -17,6 +17,12 @@ use agents_testing::{MockModel, Step, call};
 use futures::StreamExt;
 use serde_json::json;
 
+/// `--features mimalloc`: mimalloc as the global allocator, to measure
+/// what another allocator buys.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The run context: a gate that holds every run at its first tool call
 /// until all runs of a batch are in flight (open: no wait).
 #[derive(Clone)]

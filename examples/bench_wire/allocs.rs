@@ -2,6 +2,19 @@
 //! when the examples are built with the `count-allocs` feature (the counts
 //! cover the whole process: the HTTP stack's allocations as much as the
 //! client's). Without it, nothing is counted and `--allocs` says so.
+//!
+//! With the `mimalloc` feature instead, mimalloc is the global allocator:
+//! what another allocator buys a client (its figures beside the system
+//! allocator's in BENCHMARKS.md).
+
+#[cfg(all(feature = "count-allocs", feature = "mimalloc"))]
+compile_error!(
+    "`count-allocs` counts the system allocator's allocations: build it without `mimalloc`"
+);
+
+#[cfg(all(feature = "mimalloc", not(feature = "count-allocs")))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[cfg(feature = "count-allocs")]
 #[global_allocator]

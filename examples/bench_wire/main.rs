@@ -11,7 +11,7 @@
 //! runs/s, p50/p99 wall per run, peak RSS so far.
 //!
 //! ```text
-//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--api chat|responses] [--only plain-1|plain-100|streamed-1|streamed-100] [--allocs (with --features count-allocs)] [--client agents|floor]
+//! cargo run --release --example bench_wire [-- --quick] [--padding BYTES] [--api chat|responses] [--only plain-1|plain-100|streamed-1|streamed-100] [--allocs (with --features count-allocs)] [--client agents|floor] [--runtime multi-thread|current-thread]
 //! cargo run --release --example bench_wire -- serve --port 8090   # the server alone (for peers)
 //! ```
 
@@ -190,9 +190,24 @@ fn value(args: &[String], flag: &str) -> Option<String> {
         .and_then(|at| args.get(at + 1).cloned())
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--runtime current-thread`: the clients on one thread (tokio's
+    // current-thread runtime), to measure what it buys; by default the
+    // multi-thread runtime `#[tokio::main]` makes.
+    let runtime = match value(&args, "--runtime").as_deref() {
+        None | Some("multi-thread") => tokio::runtime::Builder::new_multi_thread(),
+        Some("current-thread") => tokio::runtime::Builder::new_current_thread(),
+        Some(other) => {
+            return Err(format!("--runtime {other}: multi-thread or current-thread").into());
+        }
+    }
+    .enable_all()
+    .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Vec<String>) -> Result<(), Error> {
     if args.first().map(String::as_str) == Some("serve") {
         let port = value(&args, "--port").map_or(Ok(8090), |p| p.parse())?;
         server::serve(port, value(&args, "--capture").map(PathBuf::from)).await?;
