@@ -51,8 +51,9 @@
 //!   non-streamed turn about 0.65× with a hundred runs at once; no gain
 //!   for a lone non-streamed run (about 1.1×) or for a hundred streamed
 //!   runs. The price: every run shares one core, and a tool or hook that
-//!   computes for long holds up all of them (a blocking `#[tool] fn` runs
-//!   on tokio's blocking pool, not on that thread).
+//!   computes for long holds up all of them (mark such a tool
+//!   `#[tool(blocking)]`: it then runs on tokio's blocking pool, not on
+//!   that thread).
 //! - **Another allocator** (mimalloc as the program's
 //!   `#[global_allocator]`): a non-streamed turn about 0.9× (one at a time)
 //!   to 0.8× (a hundred at once), a streamed one about 0.8× with a hundred
