@@ -19,7 +19,7 @@ pub struct DeltaSink<'a> {
     /// The agent, as the judge of which calls are handoffs: a call of a
     /// handoff tool is not a tool call, and is reported as an item once
     /// complete.
-    handoffs: HandoffNames<'a>,
+    handoffs: &'a (dyn IsHandoff + Sync),
     /// Whether every model event is also sent as is.
     raw: bool,
     /// Tool call ids by the index the stream gives them (`None`: a
@@ -34,7 +34,7 @@ impl<'a> DeltaSink<'a> {
         DeltaSink {
             sender,
             agent: &agent.name,
-            handoffs: HandoffNames(agent),
+            handoffs: agent,
             raw,
             call_ids: Vec::new(),
         }
@@ -60,7 +60,7 @@ impl<'a> DeltaSink<'a> {
                 call_id,
                 name,
             } => {
-                let handoff = self.handoffs.contains(name);
+                let handoff = self.handoffs.is_handoff(name);
                 let call_id: Option<Arc<str>> = (!handoff).then(|| Arc::from(call_id.as_str()));
                 self.call_ids.push((*index, call_id.clone()));
                 call_id.map(|call_id| RunEvent::ToolCallStarted {
@@ -109,7 +109,7 @@ impl<'a> DeltaSink<'a> {
                     last_was_text = true;
                     continue;
                 }
-                Item::ToolCall(call) if !self.handoffs.contains(&call.name) => {
+                Item::ToolCall(call) if !self.handoffs.is_handoff(&call.name) => {
                     let call_id: Arc<str> = Arc::from(call.call_id.as_str());
                     self.sender.send(RunEvent::ToolCallStarted {
                         agent: Arc::clone(agent),
@@ -129,24 +129,8 @@ impl<'a> DeltaSink<'a> {
     }
 }
 
-/// An agent's handoff tool names, read from the agent in place (a model
-/// call's sink makes no list of them).
-#[derive(Clone, Copy)]
-struct HandoffNames<'a>(&'a (dyn IsHandoff + Sync));
-
-impl HandoffNames<'_> {
-    fn contains(&self, name: &str) -> bool {
-        self.0.is_handoff(name)
-    }
-}
-
-impl std::fmt::Debug for HandoffNames<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HandoffNames")
-    }
-}
-
-/// Whether a tool name is one of an agent's handoffs.
+/// Whether a tool name is one of an agent's handoffs, asked of the agent
+/// in place (a model call's sink makes no list of them).
 trait IsHandoff {
     fn is_handoff(&self, name: &str) -> bool;
 }
@@ -154,5 +138,11 @@ trait IsHandoff {
 impl<Ctx> IsHandoff for AgentCore<Ctx> {
     fn is_handoff(&self, name: &str) -> bool {
         self.handoff(name).is_some()
+    }
+}
+
+impl std::fmt::Debug for dyn IsHandoff + Sync + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IsHandoff")
     }
 }
